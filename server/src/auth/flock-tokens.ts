@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
+import type { Database } from '../db/database.ts';
+import { FlockError } from '../errors.ts';
+import type { IdGenerator } from '../ids.ts';
+import type { Principal } from '../http/route.ts';
+import { ALG, type SigningKeys } from './signing-keys.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+
+export const FLOCK_ISSUER = 'flock';
+export const FLOCK_AUDIENCE = 'flock';
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+const hashToken = (t: string): string => createHash('sha256').update(t).digest('hex');
+
+/**
+ * Flock's own tokens. Access: a short-lived JWT (sub = user id, sid = session
+ * id) signed with the newest signing key. Refresh: an opaque random string
+ * stored hashed, one use only; using a spent one revokes its whole session
+ * (refresh-token family), because only a thief or a replay would do that.
+ */
+export class FlockTokens implements TokenVerifier {
+  constructor(
+    private readonly db: Database,
+    private readonly keys: SigningKeys,
+    private readonly ids: IdGenerator,
+    private readonly ttl: { accessSeconds: number; refreshSeconds: number },
+  ) {}
+
+  async signAccess(userId: string, sessionId: string): Promise<string> {
+    const { kid, privateKey } = this.keys.signingKey();
+    return new SignJWT({ sid: sessionId })
+      .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(FLOCK_ISSUER)
+      .setAudience(FLOCK_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttl.accessSeconds}s`)
+      .sign(privateKey);
+  }
+
+  /** Opens a new session for a user and issues its first token pair. */
+  async openSession(userId: string): Promise<IssuedTokens> {
+    const sessionId = this.ids.next();
+    const refreshToken = randomBytes(32).toString('base64url');
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO sessions (id, user_id) VALUES ($1, $2)', [sessionId, userId]);
+      await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [
+        hashToken(refreshToken),
+        sessionId,
+        this.ttl.refreshSeconds,
+      ]);
+    });
+    return { accessToken: await this.signAccess(userId, sessionId), refreshToken, expiresIn: this.ttl.accessSeconds };
+  }
+
+  /** Spends a refresh token and issues the next pair of its session. */
+  async rotate(refreshToken: string): Promise<IssuedTokens & { userId: string }> {
+    const hash = hashToken(refreshToken);
+    const outcome = await this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ session_id: string; user_id: string; used_at: Date | null; expired: boolean; revoked_at: Date | null }>(
+        `SELECT rt.session_id, s.user_id, rt.used_at, rt.expires_at < now() AS expired, s.revoked_at
+           FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+          WHERE rt.token_hash = $1 FOR UPDATE OF rt, s`,
+        [hash],
+      );
+      if (!row || row.revoked_at || row.expired) return { ok: false as const };
+      if (row.used_at) {
+        await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'refresh token reuse' WHERE id = $1`, [row.session_id]);
+        return { ok: false as const, reuse: true };
+      }
+      const next = randomBytes(32).toString('base64url');
+      await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [hash]);
+      await tx.query(`INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [
+        hashToken(next),
+        row.session_id,
+        this.ttl.refreshSeconds,
+      ]);
+      return { ok: true as const, next, sessionId: row.session_id, userId: row.user_id };
+    });
+    if (!outcome.ok) {
+      throw new FlockError(
+        'FLOCK_ERR_REFRESH_INVALID',
+        'reuse' in outcome ? 'This refresh token was already used; the session has been revoked' : undefined,
+      );
+    }
+    return {
+      userId: outcome.userId,
+      accessToken: await this.signAccess(outcome.userId, outcome.sessionId),
+      refreshToken: outcome.next,
+      expiresIn: this.ttl.accessSeconds,
+    };
+  }
+
+  /** Revokes a session; returns the user it belonged to (null when unknown or already revoked). */
+  async revokeSession(sessionId: string, reason: string): Promise<string | null> {
+    const rows = await this.db.query<{ user_id: string }>(
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING user_id',
+      [sessionId, reason],
+    );
+    return rows[0]?.user_id ?? null;
+  }
+
+  /** The session of a refresh token, if it belongs to userId. */
+  async sessionOfRefreshToken(refreshToken: string, userId: string): Promise<string | null> {
+    const rows = await this.db.query<{ session_id: string }>(
+      'SELECT rt.session_id FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE rt.token_hash = $1 AND s.user_id = $2',
+      [hashToken(refreshToken), userId],
+    );
+    return rows[0]?.session_id ?? null;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is malformed');
+    }
+    const key = kid ? await this.keys.verificationKey(kid) : null;
+    if (!key) throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token was not signed by this service');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, key, { issuer: FLOCK_ISSUER, audience: FLOCK_AUDIENCE, algorithms: [ALG] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new FlockError('FLOCK_ERR_TOKEN_EXPIRED');
+      throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is not valid');
+    }
+    const sid = payload.sid;
+    if (typeof payload.sub !== 'string' || typeof sid !== 'string') throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is not valid');
+    // One indexed lookup makes logout, refresh-token reuse and account deletion take effect at once.
+    const live = await this.db.query('SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL', [sid, payload.sub]);
+    if (live.length === 0) throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The session has ended; log in again');
+    return { userId: payload.sub, sessionId: sid };
+  }
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the gateway, parsed once at start from the environment.
+ * A bad setting stops the start with every problem listed (ConfigError).
+ * Nothing else in the server reads process.env.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'True', 'False'])
+  .transform((v) => ['true', '1', 'yes'].includes(v.toLowerCase()));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export interface RateRule {
+  limit: number;
+  windowMs: number;
+}
+
+/** "10/15m" → 10 per 15 minutes. Units: s, m, h. */
+const rate = z
+  .string()
+  .regex(/^\d+\/\d+[smh]$/, 'expected N/<window> such as 10/15m, 300/3h or 5/1s')
+  .transform((v): RateRule => {
+    const [n, w] = v.split('/') as [string, string];
+    const unit = { s: 1000, m: 60_000, h: 3_600_000 }[w.slice(-1) as 's' | 'm' | 'h'];
+    return { limit: Number(n), windowMs: Number(w.slice(0, -1)) * unit };
+  })
+  .refine((r) => r.limit > 0 && r.windowMs > 0, 'limit and window must be positive');
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a URL with scheme ${protocols.join(' or ')}`);
+
+export const configSchema = z
+  .object({
+    /** TCP port of HTTP and WebSocket. */
+    PORT: int(0, 65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    /** Embedded storage (PGlite) lives here when DATABASE_URL is unset. */
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    /** When set, rate limits (and later the bus and caches) live in Redis. */
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /** Prefix of every Redis key, so several deployments or test runs share one Redis. */
+    REDIS_KEY_PREFIX: z.string().default('flock:'),
+    FANOUT_THRESHOLD: int(1, 1_000_000_000).default(10_000),
+    RTMP_PORT: int(0, 65535).default(1935),
+    FFMPEG_PATH: z.string().min(1).optional(),
+    MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    /** 0–1023, part of every generated id: give each node of a cluster its own. Random when unset. */
+    NODE_ID: int(0, 1023).optional(),
+    /** auto: uWebSockets.js when its native binary loads, node:http otherwise. */
+    HTTP_TRANSPORT: z.enum(['auto', 'uws', 'node']).default('auto'),
+    /** The uWS package's own switch; honoured by forcing the node:http transport. */
+    UWS_USE_FALLBACK: bool.default(false),
+    /** Largest accepted request body, in bytes (larger → 413). */
+    MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+    /** Trust X-Forwarded-For from the load balancer for the client IP. */
+    TRUST_PROXY: bool.default(false),
+    ACCESS_TOKEN_TTL_SECONDS: int(30, 24 * 3600).default(900),
+    REFRESH_TOKEN_TTL_SECONDS: int(300, 365 * 24 * 3600).default(30 * 24 * 3600),
+    /** scrypt cost parameter N (a power of two). */
+    PASSWORD_SCRYPT_COST: int(1024, 1 << 20)
+      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
+      .default(16384),
+    AUTH_EXTERNAL_JWKS_URL: url(['http:', 'https:']).optional(),
+    AUTH_EXTERNAL_ISSUER: z.string().min(1).optional(),
+    AUTH_EXTERNAL_AUDIENCE: z.string().min(1).optional(),
+    RATE_LOGIN_PER_ACCOUNT: rate.default({ limit: 10, windowMs: 15 * 60_000 }),
+    RATE_LOGIN_PER_IP: rate.default({ limit: 100, windowMs: 15 * 60_000 }),
+    RATE_TWEETS_PER_USER: rate.default({ limit: 300, windowMs: 3 * 3_600_000 }),
+    RATE_REGISTER_PER_IP: rate.default({ limit: 50, windowMs: 3_600_000 }),
+    DB_POOL_SIZE: int(1, 1000).default(10),
+    /** How long start-up waits for the database before giving up. */
+    DB_CONNECT_TIMEOUT_MS: int(0, 600_000).default(30_000),
+    /** SIGTERM drain deadline. */
+    SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
+      ctx.addIssue({ code: 'custom', path: ['TLS_CERT_FILE'], message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither' });
+    }
+    const ext = [c.AUTH_EXTERNAL_JWKS_URL, c.AUTH_EXTERNAL_ISSUER, c.AUTH_EXTERNAL_AUDIENCE];
+    if (ext.some(Boolean) && !ext.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_EXTERNAL_JWKS_URL'],
+        message: 'set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none',
+      });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string | number | boolean>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse settings from an environment-like map. Empty strings count as unset. */
+export function loadConfig(env: Record<string, string | number | boolean | undefined>): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = String(v);
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,19 @@
+import { EventEmitter } from 'node:events';
+import type { Notification, Tweet } from '@flock/client/protocol';
+
+/**
+ * Things that happened, emitted after their transaction committed. The HTTP
+ * API does not depend on anyone listening; the real-time gateway subscribes
+ * to push them to sockets.
+ */
+export interface DomainEventMap {
+  'tweet:created': [Tweet];
+  'tweet:updated': [Tweet];
+  'tweet:deleted': [{ id: string; authorId: string }];
+  'notification:created': [{ userId: string; notification: Notification }];
+  'follow:changed': [{ followerId: string; followeeId: string; following: boolean }];
+  'session:revoked': [{ userId: string; sessionId: string | null }];
+  'user:deleted': [{ userId: string }];
+}
+
+export class DomainEvents extends EventEmitter<DomainEventMap> {}

@@ -1,0 +1,43 @@
+import { FlockError } from '../errors.ts';
+import type { DomainDeps } from './deps.ts';
+import { insertNotifications } from './notifications.ts';
+import { userIdByHandle } from './users.ts';
+
+/** Follow and unfollow; both idempotent. Counters and the `follow` notification change only on a real change. */
+export class FollowService {
+  constructor(private readonly d: DomainDeps) {}
+
+  async follow(followerId: string, handle: string): Promise<{ following: true; changed: boolean }> {
+    const followeeId = await userIdByHandle(this.d.db, handle);
+    if (followeeId === followerId) throw new FlockError('FLOCK_ERR_VALIDATION', 'You cannot follow yourself');
+    const result = await this.d.db.transaction(async (tx) => {
+      const ins = await tx.query(
+        'INSERT INTO follows (follower_id, followee_id, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id',
+        [followerId, followeeId, this.d.ids.next()],
+      );
+      if (ins.length === 0) return { changed: false, notes: [] };
+      await tx.query('UPDATE users SET following_count = following_count + 1 WHERE id = $1', [followerId]);
+      await tx.query('UPDATE users SET followers_count = followers_count + 1 WHERE id = $1', [followeeId]);
+      const notes = await insertNotifications(tx, this.d.ids, [{ userId: followeeId, kind: 'follow', actorId: followerId }]);
+      return { changed: true, notes };
+    });
+    if (result.changed) {
+      this.d.events.emit('follow:changed', { followerId, followeeId, following: true });
+      for (const n of result.notes) this.d.events.emit('notification:created', n);
+    }
+    return { following: true, changed: result.changed };
+  }
+
+  async unfollow(followerId: string, handle: string): Promise<{ following: false; changed: boolean }> {
+    const followeeId = await userIdByHandle(this.d.db, handle);
+    const changed = await this.d.db.transaction(async (tx) => {
+      const del = await tx.query('DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 RETURNING id', [followerId, followeeId]);
+      if (del.length === 0) return false;
+      await tx.query('UPDATE users SET following_count = following_count - 1 WHERE id = $1', [followerId]);
+      await tx.query('UPDATE users SET followers_count = followers_count - 1 WHERE id = $1', [followeeId]);
+      return true;
+    });
+    if (changed) this.d.events.emit('follow:changed', { followerId, followeeId, following: false });
+    return { following: false, changed };
+  }
+}

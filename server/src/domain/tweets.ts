@@ -1,0 +1,123 @@
+import { extractMentions, type Tweet } from '@flock/client/protocol';
+import type { Queryable } from '../db/database.ts';
+import { FlockError, forbidden, notFound } from '../errors.ts';
+import type { DomainDeps } from './deps.ts';
+import { insertNotifications, type NewNotification } from './notifications.ts';
+import { page, toTweet, TWEET_COLUMNS, type TweetRow } from './rows.ts';
+import { userIdByHandle } from './users.ts';
+
+export interface TimelineQuery {
+  limit: number;
+  /** Exclusive upper bound: the `next` of the previous page. */
+  cursor?: string;
+  /** Inclusive upper bound (Twitter's max_id). */
+  maxId?: string;
+  /** Exclusive lower bound: only tweets newer than this id. */
+  sinceId?: string;
+}
+
+export async function mentionNotifications(tx: Queryable, text: string, actorId: string, tweetId: string, except: string[] = []) {
+  const handles = extractMentions(text).filter((h) => !except.includes(h));
+  if (handles.length === 0) return [];
+  const users = await tx.query<{ id: string }>('SELECT id FROM users WHERE lower(handle) = ANY($1::text[])', [handles]);
+  return users.map((u): NewNotification => ({ userId: u.id, kind: 'mention', actorId, tweetId }));
+}
+
+export class TweetService {
+  constructor(private readonly d: DomainDeps) {}
+
+  private async row(db: Queryable, id: string): Promise<TweetRow | null> {
+    const [r] = await db.query<TweetRow>(
+      `SELECT ${TWEET_COLUMNS} FROM tweets t JOIN users a ON a.id = t.author_id WHERE t.id = $1 AND t.deleted_at IS NULL`,
+      [id],
+    );
+    return r ?? null;
+  }
+
+  async get(id: string): Promise<Tweet> {
+    const r = await this.row(this.d.db, id);
+    if (!r) throw notFound('No such tweet');
+    return toTweet(r);
+  }
+
+  async create(authorId: string, text: string, replyTo: string | null): Promise<Tweet> {
+    const rule = this.d.config.RATE_TWEETS_PER_USER;
+    const decision = await this.d.limiter.hit(`tweet:${authorId}`, rule);
+    if (!decision.allowed) {
+      throw new FlockError('FLOCK_ERR_RATE_LIMITED', 'Tweet limit reached; retry later', { limit: rule.limit, windowMs: rule.windowMs }, {
+        'retry-after': String(Math.ceil(decision.retryAfterMs / 1000)),
+      });
+    }
+    const id = this.d.ids.next();
+    const { tweet, notes } = await this.d.db.transaction(async (tx) => {
+      if (replyTo) {
+        const parent = await tx.query('UPDATE tweets SET reply_count = reply_count + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING id', [replyTo]);
+        if (parent.length === 0) throw notFound('The tweet you reply to does not exist');
+      }
+      await tx.query('INSERT INTO tweets (id, author_id, text, reply_to_id) VALUES ($1, $2, $3, $4)', [id, authorId, text, replyTo]);
+      await tx.query('UPDATE users SET tweets_count = tweets_count + 1 WHERE id = $1', [authorId]);
+      const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, authorId, id));
+      const r = await this.row(tx, id);
+      return { tweet: toTweet(r!), notes };
+    });
+    this.d.events.emit('tweet:created', tweet);
+    for (const n of notes) this.d.events.emit('notification:created', n);
+    return tweet;
+  }
+
+  async edit(userId: string, id: string, text: string): Promise<Tweet> {
+    const { tweet, notes } = await this.d.db.transaction(async (tx) => {
+      const [cur] = await tx.query<{ author_id: string; text: string }>(
+        'SELECT author_id, text FROM tweets WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+        [id],
+      );
+      if (!cur) throw notFound('No such tweet');
+      if (cur.author_id !== userId) throw forbidden('Only the author can edit this tweet');
+      await tx.query('UPDATE tweets SET text = $2, edited_at = now() WHERE id = $1', [id, text]);
+      // Only people newly mentioned by the edit are notified.
+      const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, userId, id, extractMentions(cur.text)));
+      return { tweet: toTweet((await this.row(tx, id))!), notes };
+    });
+    this.d.events.emit('tweet:updated', tweet);
+    for (const n of notes) this.d.events.emit('notification:created', n);
+    return tweet;
+  }
+
+  /** Soft delete: the row stays for counters and replies, but the tweet is gone from every read and its notifications are removed. */
+  async delete(userId: string, id: string): Promise<void> {
+    await this.d.db.transaction(async (tx) => {
+      const [cur] = await tx.query<{ author_id: string; reply_to_id: string | null }>(
+        'SELECT author_id, reply_to_id FROM tweets WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+        [id],
+      );
+      if (!cur) throw notFound('No such tweet');
+      if (cur.author_id !== userId) throw forbidden('Only the author can delete this tweet');
+      await tx.query('UPDATE tweets SET deleted_at = now() WHERE id = $1', [id]);
+      await tx.query('UPDATE users SET tweets_count = tweets_count - 1 WHERE id = $1', [userId]);
+      if (cur.reply_to_id) await tx.query('UPDATE tweets SET reply_count = reply_count - 1 WHERE id = $1', [cur.reply_to_id]);
+      await tx.query('DELETE FROM notifications WHERE tweet_id = $1', [id]);
+    });
+    this.d.events.emit('tweet:deleted', { id, authorId: userId });
+  }
+
+  async listByAuthor(handle: string, q: TimelineQuery) {
+    const authorId = await userIdByHandle(this.d.db, handle);
+    return this.timeline('t.author_id = $1', authorId, q);
+  }
+
+  /** Home timeline, plain SQL: the caller's own tweets and those of everyone they follow, newest first. */
+  async home(userId: string, q: TimelineQuery) {
+    return this.timeline('(t.author_id = $1 OR t.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))', userId, q);
+  }
+
+  private async timeline(where: string, userId: string, q: TimelineQuery) {
+    const rows = await this.d.db.query<TweetRow>(
+      `SELECT ${TWEET_COLUMNS} FROM tweets t JOIN users a ON a.id = t.author_id
+        WHERE ${where} AND t.deleted_at IS NULL
+          AND ($2::bigint IS NULL OR t.id < $2) AND ($3::bigint IS NULL OR t.id <= $3) AND ($4::bigint IS NULL OR t.id > $4)
+        ORDER BY t.id DESC LIMIT $5`,
+      [userId, q.cursor ?? null, q.maxId ?? null, q.sinceId ?? null, q.limit + 1],
+    );
+    return page(rows, q.limit, toTweet, (r) => r.id);
+  }
+}

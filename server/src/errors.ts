@@ -1,0 +1,26 @@
+import { ERRORS, type ErrorCode, type ErrorBody } from '@flock/client/protocol';
+
+export { ERRORS, type ErrorCode };
+
+/** An error meant for the client: a catalog code, optional details and headers. */
+export class FlockError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'FlockError';
+    this.status = ERRORS[code].status;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}
+
+export const notFound = (what = 'Not found'): FlockError => new FlockError('FLOCK_ERR_NOT_FOUND', what);
+export const forbidden = (what?: string): FlockError => new FlockError('FLOCK_ERR_FORBIDDEN', what);
+export const unavailable = (what?: string): FlockError => new FlockError('FLOCK_ERR_UNAVAILABLE', what);

@@ -1,0 +1,163 @@
+import { randomInt } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CompositeVerifier } from './auth/composite-verifier.ts';
+import { ExternalTokens } from './auth/external-tokens.ts';
+import { FlockTokens } from './auth/flock-tokens.ts';
+import { SigningKeys } from './auth/signing-keys.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { openDatabase } from './db/open-database.ts';
+import { CommentService } from './domain/comments.ts';
+import type { DomainDeps } from './domain/deps.ts';
+import { DomainEvents } from './domain/events.ts';
+import { FollowService } from './domain/follows.ts';
+import { ReactionService } from './domain/reactions.ts';
+import { TweetService } from './domain/tweets.ts';
+import { UserService } from './domain/users.ts';
+import { createTransport } from './http/create-transport.ts';
+import { createDispatcher } from './http/dispatch.ts';
+import type { Route } from './http/route.ts';
+import { Router } from './http/router.ts';
+import type { Transport } from './http/types.ts';
+import { IdGenerator } from './ids.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
+import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
+import type { RateLimiter } from './rate-limit/rate-limiter.ts';
+import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
+import { tweetRoutes } from './routes/tweet-routes.ts';
+import { userRoutes } from './routes/user-routes.ts';
+
+export interface Gateway {
+  readonly config: Config;
+  readonly port: number;
+  readonly url: string;
+  readonly transport: Transport;
+  readonly db: Database;
+  readonly events: DomainEvents;
+  readonly log: Logger;
+  /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
+  stop(): Promise<void>;
+}
+
+/** Opens Redis for shared state; errors are logged (throttled), never thrown at the process. */
+function openRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+  let lastLog = 0;
+  redis.on('error', (err) => {
+    if (Date.now() - lastLog > 5000) {
+      lastLog = Date.now();
+      log.warn({ err: err.message }, 'redis error');
+    }
+  });
+  return redis;
+}
+
+/**
+ * The composition root: the one place that picks implementations (PGlite or
+ * PostgreSQL, memory or Redis, uWS or node:http) from the config and wires
+ * the services and routes together.
+ */
+export async function startGateway(config: Config, opts: { log?: Logger } = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const metrics = new Metrics();
+  const db = await openDatabase(config, log);
+  const closers: (() => Promise<unknown>)[] = [() => db.close()];
+  try {
+    const applied = await migrate(db);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+
+    const checks: ReadinessCheck[] = [{ name: db.kind, check: () => db.ping() }];
+    let limiter: RateLimiter;
+    if (config.REDIS_URL) {
+      const redis = openRedis(config.REDIS_URL, log);
+      closers.push(() => redis.quit().catch(() => redis.disconnect()));
+      limiter = new RedisRateLimiter(redis, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
+      checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
+    } else {
+      limiter = new MemoryRateLimiter();
+    }
+    closers.push(() => limiter.close());
+
+    const nodeId = config.NODE_ID ?? randomInt(0, 1024);
+    const ids = new IdGenerator(nodeId);
+    const events = new DomainEvents();
+    const deps: DomainDeps = { config, db, ids, log, events, limiter };
+
+    const keys = new SigningKeys(db);
+    await keys.init();
+    const tokens = new FlockTokens(db, keys, ids, {
+      accessSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    });
+    const external =
+      config.AUTH_EXTERNAL_JWKS_URL && config.AUTH_EXTERNAL_ISSUER && config.AUTH_EXTERNAL_AUDIENCE
+        ? new ExternalTokens({ jwksUrl: config.AUTH_EXTERNAL_JWKS_URL, issuer: config.AUTH_EXTERNAL_ISSUER, audience: config.AUTH_EXTERNAL_AUDIENCE }, db, ids)
+        : null;
+    const verifier = new CompositeVerifier(tokens, external);
+
+    const users = new UserService(deps);
+    const follows = new FollowService(deps);
+    const tweets = new TweetService(deps);
+    const comments = new CommentService(deps);
+    const reactions = new ReactionService(deps);
+
+    let draining = false;
+    const routes: Route[] = [];
+    routes.push(
+      ...opsRoutes({ metrics, checks, routes: () => routes, draining: () => draining }),
+      ...authRoutes({ ...deps, tokens, keys, users }),
+      ...userRoutes({ users, follows, tweets }),
+      ...tweetRoutes({ db, tweets, comments, reactions }),
+    );
+    const router = new Router(routes);
+    const handler = createDispatcher({
+      router,
+      log,
+      authenticate: (t) => verifier.verify(t),
+      observe: (method, route, status, seconds) => metrics.httpDuration.observe({ method, route, status: String(status) }, seconds),
+    });
+    const { transport, fallback } = createTransport(config, {
+      handler,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      trustProxy: config.TRUST_PROXY,
+      tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } : undefined,
+      onError: (err) => log.error({ err }, 'transport error'),
+    });
+    metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);
+    if (fallback) {
+      log.warn({ reason: fallback }, 'uWebSockets.js is NOT in use: serving HTTP with the slower node:http fallback transport');
+    }
+    const port = await transport.listen(config.HOST, config.PORT);
+    closers.unshift(async () => transport.close());
+    const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+    log.info({ port, transport: transport.name, storage: db.kind, redis: Boolean(config.REDIS_URL), nodeId }, 'flock gateway listening');
+
+    let stopping: Promise<void> | null = null;
+    return {
+      config,
+      port,
+      url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      transport,
+      db,
+      events,
+      log,
+      stop: () =>
+        (stopping ??= (async () => {
+          draining = true;
+          transport.stopAccepting();
+          const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+          while (transport.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'error while closing'));
+          log.info('flock gateway stopped');
+        })()),
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {});
+    throw err;
+  }
+}

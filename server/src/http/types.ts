@@ -1,0 +1,67 @@
+/**
+ * The transport-neutral HTTP seam. A transport (uWS or node:http) turns a wire
+ * request into an HttpRequest — body already read and size-limited — calls the
+ * handler, and writes the HttpResponse unless the client has gone.
+ */
+export interface HttpRequest {
+  method: string;
+  /** Path without the query string, percent-decoding left to the router. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-cased header names. */
+  headers: Readonly<Record<string, string>>;
+  /** Remote address (or the first X-Forwarded-For hop when TRUST_PROXY is set). */
+  ip: string;
+  body: Buffer | null;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialized as JSON unless it is a string or Buffer (then sent as is). */
+  body?: unknown;
+}
+
+export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
+
+export interface Transport {
+  readonly name: 'uws' | 'node';
+  /** Why this transport was chosen (shown in logs and /metrics). */
+  readonly reason: string;
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting connections; in-flight requests may finish. */
+  stopAccepting(): void;
+  /** Number of requests being handled right now. */
+  inFlight(): number;
+  /** Closes every connection. */
+  close(): void;
+}
+
+export interface TransportOptions {
+  handler: HttpHandler;
+  maxBodyBytes: number;
+  trustProxy: boolean;
+  tls?: { certFile: string; keyFile: string };
+  onError: (err: unknown) => void;
+}
+
+export const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+  404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export function serializeBody(res: HttpResponse): { bytes: Buffer | string; contentType: string | null } {
+  if (res.body === undefined || res.status === 204) return { bytes: '', contentType: null };
+  if (Buffer.isBuffer(res.body)) return { bytes: res.body, contentType: 'application/octet-stream' };
+  if (typeof res.body === 'string') return { bytes: res.body, contentType: 'text/plain; charset=utf-8' };
+  return { bytes: JSON.stringify(res.body), contentType: 'application/json; charset=utf-8' };
+}
+
+export function clientIp(remote: string, forwardedFor: string | undefined, trustProxy: boolean): string {
+  if (trustProxy && forwardedFor) {
+    const first = forwardedFor.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return remote;
+}
