@@ -22,4 +22,9 @@ export default tseslint.config(
     files: ['server/src/main.ts', '**/test/**', 'load-tests/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // Tests read loosely typed JSON responses.
+    files: ['**/test/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
 );

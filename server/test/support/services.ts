@@ -1,0 +1,76 @@
+import net from 'node:net';
+import pg from 'pg';
+
+export const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+export const PG_ADMIN_URL = process.env.FLOCK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.FLOCK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const HINTS = {
+  postgres: 'PostgreSQL ≥ 14 must listen on 127.0.0.1:5432 with trust auth (apt-get install postgresql; bash .ci/run starts it), or set FLOCK_TEST_PG_URL',
+  redis: 'Redis 7 must listen on 127.0.0.1:6379 (apt-get install redis-server; bash .ci/run starts it), or set FLOCK_TEST_REDIS_URL',
+};
+
+function tcpOpen(url: string, fallbackPort: number): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect({ host: u.hostname || '127.0.0.1', port: Number(u.port) || fallbackPort });
+    s.setTimeout(1000);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+export async function postgresAvailable(): Promise<boolean> {
+  if (!(await tcpOpen(PG_ADMIN_URL, 5432))) return false;
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+export const redisAvailable = (): Promise<boolean> => tcpOpen(REDIS_URL, 6379);
+
+/**
+ * Whether a suite needing a service should be skipped. Locally a missing
+ * service skips; under CI=true it never skips: the suite runs and fails with
+ * the install hint (see `assertService`).
+ */
+export const skipWithout = (available: boolean): boolean => !available && !CI;
+
+export function assertService(name: keyof typeof HINTS, available: boolean): void {
+  if (!available) throw new Error(`${name} is required for this suite: ${HINTS[name]}`);
+}
+
+/** Creates a fresh database for one test run; returns its URL and a function that drops it. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `flock_test_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
