@@ -84,20 +84,20 @@ export const configSchema = z
     DB_CONNECT_TIMEOUT_MS: int(0, 600_000).default(30_000),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
-  })
-  .superRefine((c, ctx) => {
-    if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
-      ctx.addIssue({ code: 'custom', path: ['TLS_CERT_FILE'], message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither' });
-    }
-    const ext = [c.AUTH_EXTERNAL_JWKS_URL, c.AUTH_EXTERNAL_ISSUER, c.AUTH_EXTERNAL_AUDIENCE];
-    if (ext.some(Boolean) && !ext.every(Boolean)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AUTH_EXTERNAL_JWKS_URL'],
-        message: 'set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none',
-      });
-    }
   });
+
+/** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */
+function crossFieldProblems(input: Record<string, string>): string[] {
+  const problems: string[] = [];
+  if (Boolean(input.TLS_CERT_FILE) !== Boolean(input.TLS_KEY_FILE)) {
+    problems.push('TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
+  }
+  const ext = [input.AUTH_EXTERNAL_JWKS_URL, input.AUTH_EXTERNAL_ISSUER, input.AUTH_EXTERNAL_AUDIENCE];
+  if (ext.some(Boolean) && !ext.every(Boolean)) {
+    problems.push('AUTH_EXTERNAL_JWKS_URL: set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none');
+  }
+  return problems;
+}
 
 export type Config = Readonly<z.output<typeof configSchema>>;
 export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string | number | boolean>>;
@@ -117,8 +117,10 @@ export function loadConfig(env: Record<string, string | number | boolean | undef
     if (v !== undefined && v !== '') input[key] = String(v);
   }
   const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)),
+    ...crossFieldProblems(input),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed.data);
 }

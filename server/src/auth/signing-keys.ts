@@ -29,15 +29,20 @@ export class SigningKeys {
 
   async init(): Promise<void> {
     const rows = await this.load();
-    if (rows.length === 0) {
-      const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
-      const kid = randomUUID();
-      await this.db.query(
-        'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [kid, ALG, JSON.stringify(await exportJWK(privateKey)), JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' })],
-      );
-      await this.load();
-    }
+    if (rows.length > 0) return;
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+    const kid = randomUUID();
+    const privateJwk = JSON.stringify(await exportJWK(privateKey));
+    const publicJwk = JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' });
+    // Nodes starting together on an empty database must end up with one key, not one each.
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(7310432)');
+      const existing = await tx.query('SELECT 1 FROM signing_keys LIMIT 1');
+      if (existing.length === 0) {
+        await tx.query('INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)', [kid, ALG, privateJwk, publicJwk]);
+      }
+    });
+    await this.load();
   }
 
   private async load(): Promise<KeyRow[]> {

@@ -24,8 +24,12 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * apply each migration exactly once. Returns the versions applied now.
  */
 export async function migrate(db: Database, migrations = listMigrations()): Promise<number[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+  // Even CREATE TABLE IF NOT EXISTS races between sessions (on pg_type), so take the lock first.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(7310431)');
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+  });
   const applied: number[] = [];
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
