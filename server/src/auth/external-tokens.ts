@@ -57,6 +57,7 @@ export class ExternalTokens implements TokenVerifier {
     const cached = this.known.get(subject);
     if (cached) return { userId: cached, sessionId: null };
     const userId = await this.provision(subject, payload);
+    if (this.known.size >= 50_000) this.known.clear(); // bounded: a cache, not a registry
     this.known.set(subject, userId);
     return { userId, sessionId: null };
   }

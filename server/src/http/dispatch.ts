@@ -94,7 +94,9 @@ export function createDispatcher(deps: DispatchDeps): HttpHandler {
       res = errorResponse(err, log);
     }
     res.headers = { ...CORS_HEADERS, ...res.headers };
-    deps.observe(req.method, label, res.status, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    deps.observe(req.method, label, res.status, seconds);
+    if (log.isLevelEnabled('debug')) log.debug({ method: req.method, route: label, status: res.status, ms: seconds * 1000 }, 'http');
     return res;
   };
 }
