@@ -10,7 +10,12 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'True', 'False'])
   .transform((v) => ['true', '1', 'yes'].includes(v.toLowerCase()));
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 export interface RateRule {
   limit: number;
@@ -109,12 +114,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parse settings from an environment-like map. Empty strings count as unset. */
+/** Parse settings from an environment-like map. Values are trimmed; empty ones count as unset. */
 export function loadConfig(env: Record<string, string | number | boolean | undefined>): Config {
   const input: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v !== '') input[key] = String(v);
+    const v = env[key] === undefined ? '' : String(env[key]).trim();
+    if (v !== '') input[key] = v;
   }
   const parsed = configSchema.safeParse(input);
   const problems = [

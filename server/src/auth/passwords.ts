@@ -12,16 +12,22 @@ export async function hashPassword(password: string, cost: number): Promise<stri
   return `scrypt$${cost}$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
+/** The largest cost a stored hash may ask for (the config's maximum): a bigger one is not ours. */
+const MAX_COST = 1 << 20;
+
+/** False for a wrong password and for any stored value that is not a hash this module wrote. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
+  const parts = stored.split('$');
+  if (parts.length !== 6) return false;
+  const [alg, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  if (alg !== 'scrypt' || !/^\d+$/.test(n) || !/^\d+$/.test(r) || !/^\d+$/.test(p)) return false;
   const N = Number(n);
-  const key = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, {
-    N,
-    r: Number(r),
-    p: Number(p),
-    maxmem: 256 * N * Number(r),
-  });
+  const R = Number(r);
+  const P = Number(p);
+  if (N < 2 || N > MAX_COST || (N & (N - 1)) !== 0 || R < 1 || R > 32 || P < 1 || P > 16) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  // An empty (or short) expected key would make timingSafeEqual compare nothing and succeed.
+  if (expected.length !== KEY_LEN || salt.length === 0) return false;
+  const key = await scrypt(password, Buffer.from(salt, 'base64url'), KEY_LEN, { N, r: R, p: P, maxmem: 256 * N * R });
   return timingSafeEqual(key, expected);
 }

@@ -12,10 +12,15 @@ export interface Migration {
 }
 
 export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
+  const list = readdirSync(dir)
     .filter((f) => /^\d{3,}_[\w-]+\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(path.join(dir, f), 'utf8') }));
+    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(path.join(dir, f), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+  // Two files with one version: the second would be skipped silently as "already applied".
+  for (let i = 1; i < list.length; i++) {
+    if (list[i]!.version === list[i - 1]!.version) throw new Error(`migrations ${list[i - 1]!.name} and ${list[i]!.name} share a version`);
+  }
+  return list;
 }
 
 /**

@@ -17,7 +17,10 @@ export class Router {
   private readonly compiled: Compiled[];
 
   constructor(readonly routes: readonly Route[]) {
-    this.compiled = routes.map((route) => {
+    // More static segments first, so `/v1/users/me` wins over `/v1/users/:handle` whatever the listing order.
+    const statics = (r: Route) => r.path.split('/').filter((s) => s && !s.startsWith(':')).length;
+    const ordered = [...routes].sort((a, b) => statics(b) - statics(a));
+    this.compiled = ordered.map((route) => {
       const names: string[] = [];
       const pattern = route.path
         .split('/')
@@ -33,8 +36,9 @@ export class Router {
     });
     const seen = new Set<string>();
     for (const r of routes) {
-      const key = `${r.method} ${r.path}`;
-      if (seen.has(key)) throw new Error(`duplicate route ${key}`);
+      // `/a/:id` and `/a/:name` are the same route: the second could never be reached.
+      const key = `${r.method} ${r.path.replace(/:\w+/g, ':')}`;
+      if (seen.has(key)) throw new Error(`duplicate route ${r.method} ${r.path}`);
       seen.add(key);
     }
   }

@@ -26,7 +26,7 @@ export class RedisRateLimiter implements RateLimiter {
       const cmd = (this.redis as unknown as { flockRateHit(k: string, w: number): Promise<[number, number]> }).flockRateHit;
       const [count, ttl] = await cmd.call(this.redis, `${this.prefix}rl:${key}`, rule.windowMs);
       const allowed = count <= rule.limit;
-      return { allowed, remaining: Math.max(0, rule.limit - count), retryAfterMs: allowed ? 0 : ttl };
+      return { allowed, remaining: Math.max(0, rule.limit - count), retryAfterMs: allowed ? 0 : Math.max(1, ttl) };
     } catch (err) {
       this.onError();
       this.log.warn({ err: (err as Error).message, key }, 'rate limiter unavailable; allowing the request');

@@ -108,3 +108,17 @@ describe('Router', () => {
     expect(() => new Router([r('GET', '/a'), r('POST', '/a'), r('DELETE', '/a')])).not.toThrow();
   });
 });
+
+describe('Router specificity', () => {
+  const r = (method: string, path: string): Route => ({ method, path, summary: '', tag: 't', auth: 'none', responses: {}, handler: async () => ({ status: 200 }) });
+
+  it('prefers a static segment over a parameter whatever the listing order', () => {
+    const router = new Router([r('GET', '/v1/users/:handle'), r('GET', '/v1/users/me')]);
+    const m = router.match('GET', '/v1/users/me');
+    expect(m.kind === 'found' && m.route.path).toBe('/v1/users/me');
+  });
+
+  it('treats routes differing only in parameter names as duplicates', () => {
+    expect(() => new Router([r('GET', '/a/:id'), r('GET', '/a/:name')])).toThrow(/duplicate route GET \/a\/:name/);
+  });
+});
