@@ -69,7 +69,7 @@ export const configSchema = z
     UWS_USE_FALLBACK: bool.default(false),
     /** Largest accepted request body, in bytes (larger → 413). */
     MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
-    /** Trust X-Forwarded-For from the load balancer for the client IP. */
+    /** Behind one trusted proxy: the client IP is the last X-Forwarded-For entry (the one the proxy appended). */
     TRUST_PROXY: bool.default(false),
     ACCESS_TOKEN_TTL_SECONDS: int(30, 24 * 3600).default(900),
     REFRESH_TOKEN_TTL_SECONDS: int(300, 365 * 24 * 3600).default(30 * 24 * 3600),

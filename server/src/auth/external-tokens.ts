@@ -5,6 +5,7 @@ import { FlockError } from '../errors.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Principal } from '../http/route.ts';
 import type { TokenVerifier } from './token-verifier.ts';
+import { RESERVED_HANDLES } from '../routes/schemas.ts';
 
 export interface ExternalIssuer {
   jwksUrl: string;
@@ -29,7 +30,6 @@ export function handleFromClaims(p: JWTPayload): string {
  */
 export class ExternalTokens implements TokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
-  private readonly known = new Map<string, string>();
 
   constructor(
     private readonly cfg: ExternalIssuer,
@@ -54,12 +54,8 @@ export class ExternalTokens implements TokenVerifier {
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The token has no subject');
     const subject = `${this.cfg.issuer} ${payload.sub}`;
-    const cached = this.known.get(subject);
-    if (cached) return { userId: cached, sessionId: null };
-    const userId = await this.provision(subject, payload);
-    if (this.known.size >= 50_000) this.known.clear(); // bounded: a cache, not a registry
-    this.known.set(subject, userId);
-    return { userId, sessionId: null };
+    // Looked up on every request (a unique index), so a deleted account is re-provisioned, never half-alive.
+    return { userId: await this.provision(subject, payload), sessionId: null };
   }
 
   private async provision(subject: string, p: JWTPayload): Promise<string> {
@@ -68,8 +64,9 @@ export class ExternalTokens implements TokenVerifier {
     const base = handleFromClaims(p);
     const email = typeof p.email === 'string' ? p.email : null;
     const name = typeof p.name === 'string' ? p.name.slice(0, 50) : base;
+    const reserved = RESERVED_HANDLES.has(base.toLowerCase());
     for (let attempt = 0; attempt < 8; attempt++) {
-      const suffix = attempt === 0 ? '' : String(Math.floor(Math.random() * 10 ** 4));
+      const suffix = attempt === 0 && !reserved ? '' : String(Math.floor(Math.random() * 10 ** 4));
       const handle = base.slice(0, 15 - suffix.length) + suffix;
       const id = this.ids.next();
       try {

@@ -1,4 +1,4 @@
-import type { Comment } from '@flock/client/protocol';
+import { extractMentions, type Comment } from '@flock/client/protocol';
 import type { Queryable } from '../db/database.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { DomainDeps } from './deps.ts';
@@ -57,11 +57,14 @@ export class CommentService {
   }
 
   async edit(userId: string, id: string, text: string): Promise<Comment> {
-    return this.d.db.transaction(async (tx) => {
-      await this.owned(tx, userId, id);
+    const { comment, notes } = await this.d.db.transaction(async (tx) => {
+      const cur = await this.owned(tx, userId, id);
       await tx.query('UPDATE comments SET text = $2, edited_at = now() WHERE id = $1', [id, text]);
-      return toComment((await this.row(tx, id))!);
+      const mentions = await mentionNotifications(tx, text, userId, cur.tweet_id, extractMentions(cur.text));
+      return { comment: toComment((await this.row(tx, id))!), notes: await insertNotifications(tx, this.d.ids, mentions) };
     });
+    for (const n of notes) this.d.events.emit('notification:created', n);
+    return comment;
   }
 
   async delete(userId: string, id: string): Promise<void> {

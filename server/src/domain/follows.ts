@@ -35,6 +35,7 @@ export class FollowService {
       if (del.length === 0) return false;
       await tx.query('UPDATE users SET following_count = following_count - 1 WHERE id = $1', [followerId]);
       await tx.query('UPDATE users SET followers_count = followers_count - 1 WHERE id = $1', [followeeId]);
+      await tx.query(`DELETE FROM notifications WHERE user_id = $1 AND kind = 'follow' AND actor_id = $2`, [followeeId, followerId]);
       return true;
     });
     if (changed) this.d.events.emit('follow:changed', { followerId, followeeId, following: false });

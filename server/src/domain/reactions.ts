@@ -31,7 +31,11 @@ export class ReactionService {
       const t = await tx.query('SELECT 1 FROM tweets WHERE id = $1 AND deleted_at IS NULL', [tweetId]);
       if (t.length === 0) throw notFound('No such tweet');
       const del = await tx.query('DELETE FROM reactions WHERE tweet_id = $1 AND user_id = $2 AND kind = $3 RETURNING id', [tweetId, userId, kind]);
-      if (del.length > 0) await tx.query(`UPDATE tweets SET ${COUNTER[kind]} = ${COUNTER[kind]} - 1 WHERE id = $1`, [tweetId]);
+      if (del.length > 0) {
+        await tx.query(`UPDATE tweets SET ${COUNTER[kind]} = ${COUNTER[kind]} - 1 WHERE id = $1`, [tweetId]);
+        // Taking a reaction back takes its notification back, so toggling does not flood the author.
+        await tx.query('DELETE FROM notifications WHERE kind = $1 AND actor_id = $2 AND tweet_id = $3', [kind, userId, tweetId]);
+      }
     });
     return this.summary(tweetId, userId);
   }

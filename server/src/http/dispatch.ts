@@ -32,6 +32,13 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return r.data;
 }
 
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\0');
+  if (Array.isArray(v)) return v.some(hasNul);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\0') || hasNul(x));
+  return false;
+}
+
 function parseBody(route: Route, req: HttpRequest): unknown {
   if (!route.body) {
     return undefined; // bodies on routes without one are ignored, like most HTTP APIs
@@ -42,16 +49,28 @@ function parseBody(route: Route, req: HttpRequest): unknown {
   }
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) throw new FlockError('FLOCK_ERR_UNSUPPORTED_MEDIA_TYPE');
+  const text = req.body.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(req.body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new FlockError('FLOCK_ERR_BAD_JSON');
   }
+  // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+  if (text.includes('\\u0000') && hasNul(value)) {
+    throw new FlockError('FLOCK_ERR_VALIDATION', 'Text must not contain NUL (U+0000) characters');
+  }
+  return value;
 }
 
 export function errorResponse(err: unknown, log: Logger): HttpResponse {
   if (err instanceof FlockError) {
     return { status: err.status, headers: err.headers, body: err.toBody() };
+  }
+  const sqlstate = (err as { code?: unknown } | null)?.code;
+  if (sqlstate === '22021' || sqlstate === '22P05' || sqlstate === '54000') {
+    // Bytes or sizes the database refuses (invalid encoding, NUL, too long): the client's input, not our fault.
+    return { status: 400, body: new FlockError('FLOCK_ERR_VALIDATION', 'The database cannot store this value').toBody() };
   }
   log.error({ err }, 'unhandled error');
   return { status: 500, body: new FlockError('FLOCK_ERR_INTERNAL').toBody() };

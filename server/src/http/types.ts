@@ -60,8 +60,9 @@ export function serializeBody(res: HttpResponse): { bytes: Buffer | string; cont
 
 export function clientIp(remote: string, forwardedFor: string | undefined, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
-    const first = forwardedFor.split(',')[0]?.trim();
-    if (first) return first;
+    // The trusted proxy appends the address it saw; anything to the left was written by the client.
+    const last = forwardedFor.split(',').pop()?.trim();
+    if (last) return last;
   }
   return remote;
 }

@@ -29,7 +29,8 @@ export class RedisRateLimiter implements RateLimiter {
       return { allowed, remaining: Math.max(0, rule.limit - count), retryAfterMs: allowed ? 0 : Math.max(1, ttl) };
     } catch (err) {
       this.onError();
-      this.log.warn({ err: (err as Error).message, key }, 'rate limiter unavailable; allowing the request');
+      // The key may hold an email address: log only its kind.
+      this.log.warn({ err: (err as Error).message, rule: key.split(':')[0] }, 'rate limiter unavailable; allowing the request');
       return { allowed: true, remaining: rule.limit, retryAfterMs: 0 };
     }
   }

@@ -9,7 +9,7 @@ export const id = z.string().refine(isId, 'expected a decimal id').describe('64-
 export const handle = z.string().regex(HANDLE_PATTERN, '1–15 letters, digits or underscores');
 
 /** Handles that would collide with route names. */
-const RESERVED_HANDLES = new Set(['me']);
+export const RESERVED_HANDLES: ReadonlySet<string> = new Set(['me']);
 export const newHandle = handle.refine((h) => !RESERVED_HANDLES.has(h.toLowerCase()), 'this handle is reserved');
 
 /** Text limited in grapheme clusters after trimming, as the composer counts it. */

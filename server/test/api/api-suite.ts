@@ -109,6 +109,22 @@ export function defineApiSuite(storage: Storage, transport: TransportName): void
           expectError(await api('POST', '/v1/tweets', { token: alice.accessToken, body: null }), 400, 'FLOCK_ERR_VALIDATION');
         });
 
+        it('rejects NUL characters in any text field with 400, never a 500', async () => {
+          for (const [method, path, body] of [
+            ['POST', '/v1/tweets', { text: 'a\u0000b' }],
+            ['PATCH', '/v1/users/me', { bio: 'x\u0000' }],
+            ['POST', '/v1/auth/login', { handle: 'a\u0000', password: 'whatever1' }],
+            ['POST', '/v1/auth/login', { email: 'a@b.c\u0000', password: 'whatever1' }],
+          ] as const) {
+            expectError(await api(method, path, { token: alice.accessToken, body }), 400, 'FLOCK_ERR_VALIDATION');
+          }
+          // A literal backslash-u sequence is ordinary text.
+          const ok = await api('POST', '/v1/tweets', { token: carol.accessToken, body: { text: 'escape: \\u0000' } });
+          expect(ok.status).toBe(201);
+          expect(ok.body.text).toBe('escape: \\u0000');
+          await api('DELETE', `/v1/tweets/${ok.body.id}`, { token: carol.accessToken });
+        });
+
         it('rejects bodies over the limit with 413 and nothing stored', async () => {
           const r = await api('POST', '/v1/tweets', { token: alice.accessToken, body: { text: 'x'.repeat(70 * 1024) } });
           expectError(r, 413, 'FLOCK_ERR_PAYLOAD_TOO_LARGE');
@@ -559,6 +575,17 @@ export function defineApiSuite(storage: Storage, transport: TransportName): void
           // Nobody else sees them.
           expect((await api('GET', '/v1/notifications', { token: actor.accessToken })).body.items).toEqual([]);
           expectError(await api('POST', '/v1/notifications/read', { token: n.accessToken, body: { upTo: 'abc' } }), 400, 'FLOCK_ERR_VALIDATION');
+
+          // Taking a like or a follow back takes its notification back: toggling does not flood.
+          for (let i = 0; i < 3; i++) {
+            await api('DELETE', `/v1/tweets/${tw.body.id}/reactions/like`, { token: actor.accessToken });
+            await api('PUT', `/v1/tweets/${tw.body.id}/reactions/like`, { token: actor.accessToken });
+            await api('DELETE', `/v1/users/${n.handle}/follow`, { token: actor.accessToken });
+            await api('PUT', `/v1/users/${n.handle}/follow`, { token: actor.accessToken });
+          }
+          const kinds = (await api('GET', '/v1/notifications', { token: n.accessToken })).body.items.map((x: any) => x.kind);
+          expect(kinds.filter((k: string) => k === 'like')).toHaveLength(1);
+          expect(kinds.filter((k: string) => k === 'follow')).toHaveLength(1);
 
           // A deleted tweet takes its notifications with it.
           await api('DELETE', `/v1/tweets/${m.body.id}`, { token: actor.accessToken });

@@ -155,3 +155,24 @@ describe('signing keys shared by the nodes of a cluster', async () => {
     }
   });
 });
+
+describe('external accounts after deletion', () => {
+  it('a deleted external account is provisioned anew, never left half-alive; the handle "me" is never given out', async () => {
+    const idp = await startIdp();
+    const t = await startTestGateway('pglite', 'node', { AUTH_EXTERNAL_JWKS_URL: idp.url, AUTH_EXTERNAL_ISSUER: ISSUER, AUTH_EXTERNAL_AUDIENCE: AUDIENCE });
+    try {
+      const token = await idp.sign({ sub: 'kc-del', preferred_username: 'me' });
+      const first = await t.api('GET', '/v1/users/me', { token });
+      expect(first.status).toBe(200);
+      expect(first.body.handle).not.toBe('me');
+      expect(first.body.handle).toMatch(/^me\d+$/);
+      expect((await t.api('DELETE', '/v1/users/me', { token })).status).toBe(204);
+      const tw = await t.api('POST', '/v1/tweets', { token, body: { text: 'still here?' } });
+      expect(tw.status).toBe(201);
+      expect(tw.body.author.id).not.toBe(first.body.id);
+    } finally {
+      await t.close();
+      await idp.close();
+    }
+  });
+});
