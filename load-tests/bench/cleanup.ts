@@ -1,0 +1,26 @@
+/**
+ * Resources a benchmark must release even when it is interrupted (Ctrl-C):
+ * gateway children, scratch databases, temp directories. Normal runs release
+ * them in `finally` blocks and unregister; run.ts calls `runCleanups()` on
+ * SIGINT/SIGTERM for whatever is still registered, newest first.
+ */
+type Task = () => Promise<void>;
+
+const tasks: Task[] = [];
+
+/** Registers a cleanup task; returns the function that unregisters it. */
+export function registerCleanup(task: Task): () => void {
+  tasks.push(task);
+  return () => {
+    const i = tasks.indexOf(task);
+    if (i >= 0) tasks.splice(i, 1);
+  };
+}
+
+/** Runs every registered task, newest first; a failing task does not stop the others. */
+export async function runCleanups(): Promise<void> {
+  while (tasks.length > 0) {
+    const task = tasks.pop()!;
+    await task().catch((err: unknown) => process.stderr.write(`cleanup failed: ${(err as Error).message}\n`));
+  }
+}

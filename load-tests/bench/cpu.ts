@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+
+/**
+ * Who used the CPU during a measurement. On a small machine the load
+ * generator, the gateway, PostgreSQL and anything else running share the
+ * same cores, so a figure means little without this. Linux only (/proc);
+ * elsewhere the server and host shares are null.
+ */
+
+/** USER_HZ: the unit of the tick counts in /proc on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system, all threads) a process has used; null if it is gone or /proc is unavailable. */
+export async function processCpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy CPU seconds of the whole machine since boot, all cores summed (everything but idle and iowait). */
+export async function hostBusySeconds(): Promise<number | null> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+    const [, ...ticks] = line.trim().split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** Shares in percent of one core (200 = two cores busy) over the metered interval. */
+export interface CpuShares {
+  /** The gateway process; null when unknown or when no server was metered. */
+  server: number | null;
+  /** This process: the load generator. */
+  client: number;
+  /** Everything else on the machine: PostgreSQL backends, and any foreign load that skews the figures. */
+  other: number | null;
+}
+
+/** Starts metering (the server too, given its pid); the returned function stops and reports the shares since the start. */
+export async function startCpuMeter(serverPid: number | null): Promise<() => Promise<CpuShares>> {
+  const serverSeconds = () => (serverPid === null ? Promise.resolve(null) : processCpuSeconds(serverPid));
+  const server0 = await serverSeconds();
+  const host0 = await hostBusySeconds();
+  const client0 = process.cpuUsage();
+  const t0 = performance.now();
+  return async () => {
+    const seconds = (performance.now() - t0) / 1000;
+    const clientUsage = process.cpuUsage(client0);
+    const server1 = await serverSeconds();
+    const host1 = await hostBusySeconds();
+    const pct = (cpuSeconds: number) => (cpuSeconds / seconds) * 100;
+    const client = pct((clientUsage.user + clientUsage.system) / 1e6);
+    const server = server0 === null || server1 === null ? null : pct(server1 - server0);
+    const host = host0 === null || host1 === null ? null : pct(host1 - host0);
+    const serverKnown = serverPid === null || server !== null;
+    return { server, client, other: host === null || !serverKnown ? null : Math.max(0, host - (server ?? 0) - client) };
+  };
+}

@@ -1,0 +1,65 @@
+import { runCleanups } from './cleanup.ts';
+import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions } from './options.ts';
+
+/**
+ * `npm run bench -- <scenario>`: the benchmark harness entry point. Each
+ * scenario starts its own gateway child processes and resolves to an exit
+ * code (non-zero when the run is not clean).
+ */
+
+interface Scenario {
+  summary: string;
+  run: (options: BenchOptions) => Promise<number>;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  http: {
+    summary: 'req/s and p50/p99 of GET /v1/tweets/:id, GET /v1/timeline/home, POST /v1/tweets; uWS vs node:http, PGlite vs PostgreSQL',
+    run: async (options) => (await import('./http.ts')).runHttpBenchmark(options),
+  },
+};
+
+function usage(): string {
+  const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const name = argv[0];
+  const scenario = name === undefined ? undefined : SCENARIOS[name];
+  if (!scenario) {
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(usage());
+      return 0;
+    }
+    process.stderr.write(`${name === undefined ? 'No scenario given.' : `Unknown scenario "${name}".`}\n\n${usage()}`);
+    return 2;
+  }
+  let options: BenchOptions;
+  try {
+    options = readBenchOptions(process.env);
+  } catch (err) {
+    if (err instanceof BenchOptionsError) {
+      process.stderr.write(`${err.message}\n\n${BENCH_ENV_HELP}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return scenario.run(options);
+}
+
+// Ctrl-C: stop gateway children and drop scratch databases before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: cleaning up…\n`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  await runCleanups();
+  process.exitCode = 1;
+}
