@@ -87,6 +87,20 @@ export const configSchema = z
     DB_POOL_SIZE: int(1, 1000).default(10),
     /** How long start-up waits for the database before giving up. */
     DB_CONNECT_TIMEOUT_MS: int(0, 600_000).default(30_000),
+    /**
+     * Authors with at least this many followers get an `author:<id>` room that their followers'
+     * sockets join (one broadcast per tweet); smaller authors' tweets are pushed into their
+     * followers' `user:<id>` rooms instead, so a socket does not pay room memory per small account.
+     */
+    LIVE_ROOM_THRESHOLD: int(1, 1_000_000_000).default(1000),
+    /** Largest socket message a client may send, in bytes (larger closes the socket). */
+    SOCKET_MAX_PAYLOAD_BYTES: int(256, 16 * 1024 * 1024).default(16 * 1024),
+    /** A socket whose unsent data passes this many bytes is disconnected with SLOW_CONSUMER (reconnect and sync). */
+    SOCKET_MAX_BUFFERED_BYTES: int(4096, 1024 * 1024 * 1024).default(1024 * 1024),
+    /** Events a socket may send per second (bursts up to twice that); beyond, calls fail with FLOCK_ERR_RATE_LIMITED. */
+    SOCKET_EVENTS_PER_SECOND: int(1, 100_000).default(20),
+    /** Most items one `sync` answers per list (the rest is paged with HTTP or another sync). */
+    SYNC_MAX_ITEMS: int(1, 1000).default(200),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   });

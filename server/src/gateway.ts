@@ -1,5 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisAdapter, type AdapterFactory } from './realtime/cluster-adapter.ts';
+import { LivePush } from './realtime/live-push.ts';
+import { SocketServer } from './realtime/socket-server.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
 import { ExternalTokens } from './auth/external-tokens.ts';
 import { FlockTokens } from './auth/flock-tokens.ts';
@@ -39,15 +42,23 @@ export interface Gateway {
   readonly db: Database;
   readonly events: DomainEvents;
   readonly log: Logger;
+  readonly sockets: SocketServer;
   /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
   stop(): Promise<void>;
 }
 
 /** Opens Redis for shared state; errors are logged (throttled), never thrown at the process. */
-function openRedis(url: string, log: Logger): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+function openRedis(url: string, log: Logger, onError: () => void, opts: { subscriber?: boolean } = {}): Redis {
+  // Commands fail fast while Redis is down (callers degrade); a subscriber keeps its queue so it resubscribes.
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: opts.subscriber ? null : 1,
+    enableOfflineQueue: Boolean(opts.subscriber),
+    connectTimeout: 2000,
+    retryStrategy: (n) => Math.min(n * 100, 2000),
+  });
   let lastLog = 0;
   redis.on('error', (err) => {
+    onError();
     if (Date.now() - lastLog > 5000) {
       lastLog = Date.now();
       log.warn({ err: err.message }, 'redis error');
@@ -80,9 +91,14 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
 
     const checks: ReadinessCheck[] = [{ name: db.kind, check: () => db.ping() }];
     let limiter: RateLimiter;
+    let adapter: AdapterFactory | null = null;
     if (config.REDIS_URL) {
-      const redis = openRedis(config.REDIS_URL, log);
+      const redis = openRedis(config.REDIS_URL, log, () => metrics.redisErrors.inc({ client: 'commands' }));
       closers.push(() => redis.quit().catch(() => redis.disconnect()));
+      const pub = openRedis(config.REDIS_URL, log, () => metrics.redisErrors.inc({ client: 'publish' }), { subscriber: true });
+      const sub = openRedis(config.REDIS_URL, log, () => metrics.redisErrors.inc({ client: 'subscribe' }), { subscriber: true });
+      closers.push(() => Promise.all([pub, sub].map((c) => c.quit().catch(() => c.disconnect()))));
+      adapter = redisAdapter(pub, sub, config.REDIS_KEY_PREFIX);
       limiter = new RedisRateLimiter(redis, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
       checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
     } else {
@@ -135,6 +151,9 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } : undefined,
       onError: (err) => log.error({ err }, 'transport error'),
     });
+    const sockets = new SocketServer({ config, db, log, metrics, verifier, tweets, transport, adapter });
+    new LivePush({ config, db, log, metrics, events, sockets });
+    closers.unshift(() => sockets.close());
     metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);
     if (fallback) {
       log.warn({ reason: fallback }, 'uWebSockets.js is NOT in use: serving HTTP with the slower node:http fallback transport');
@@ -154,10 +173,12 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       db,
       events,
       log,
+      sockets,
       stop: () =>
         (stopping ??= (async () => {
           draining = true;
           transport.stopAccepting();
+          sockets.drain();
           const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
           while (transport.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
           for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'error while closing'));

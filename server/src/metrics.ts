@@ -28,6 +28,41 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly socketsConnected = new Gauge({
+    name: 'flock_sockets_connected',
+    help: 'Sockets connected to this node',
+    registers: [this.registry],
+  });
+  readonly socketDisconnects = new Counter({
+    name: 'flock_socket_disconnects_total',
+    help: 'Socket disconnections by Socket.IO reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly broadcasts = new Counter({
+    name: 'flock_socket_broadcasts_total',
+    help: 'Events broadcast to sockets (one per event, whatever the number of recipients), by event',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveryLatency = new Histogram({
+    name: 'flock_delivery_latency_seconds',
+    help: 'Time from a tweet being created to its broadcast to sockets',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly slowConsumers = new Counter({
+    name: 'flock_slow_consumer_disconnects_total',
+    help: 'Sockets disconnected because their send buffer passed SOCKET_MAX_BUFFERED_BYTES',
+    registers: [this.registry],
+  });
+  readonly redisErrors = new Counter({
+    name: 'flock_redis_errors_total',
+    help: 'Errors of Redis clients and of the socket adapter',
+    labelNames: ['client'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Includes nodejs_eventloop_lag_seconds and process CPU/memory.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });

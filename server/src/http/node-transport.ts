@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { clientIp, serializeBody, type HttpResponse, type Transport, type TransportOptions } from './types.ts';
+import { clientIp, serializeBody, type HttpResponse, type SocketIoAttachable, type Transport, type TransportOptions } from './types.ts';
 
 const TOO_LARGE = JSON.stringify({ error: { code: 'FLOCK_ERR_PAYLOAD_TOO_LARGE', message: 'The request body is too large' } });
 
@@ -91,6 +91,11 @@ export class NodeTransport implements Transport {
     if (contentType && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = contentType;
     res.writeHead(out.status, headers);
     res.end(bytes);
+  }
+
+  attachSockets(io: SocketIoAttachable): void {
+    // engine.io takes over the server's request listeners and passes on everything outside /socket.io/.
+    io.attach(this.server);
   }
 
   listen(host: string, port: number): Promise<number> {

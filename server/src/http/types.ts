@@ -24,6 +24,12 @@ export interface HttpResponse {
 
 export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
+/** The part of a Socket.IO server a transport needs to attach it to its own port. */
+export interface SocketIoAttachable {
+  attachApp(app: unknown, opts?: object): void;
+  attach(srv: import('node:http').Server, opts?: object): unknown;
+}
+
 export interface Transport {
   readonly name: 'uws' | 'node';
   /** Why this transport was chosen (shown in logs and /metrics). */
@@ -35,6 +41,8 @@ export interface Transport {
   inFlight(): number;
   /** Closes every connection. */
   close(): void;
+  /** Serves Socket.IO (`/socket.io/`) on the same port. */
+  attachSockets(io: SocketIoAttachable, opts: { maxBackpressure: number }): void;
 }
 
 export interface TransportOptions {

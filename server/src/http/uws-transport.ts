@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { HttpRequest as UwsRequest, HttpResponse as UwsResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Uws } from './load-uws.ts';
-import { clientIp, serializeBody, STATUS_TEXT, type HttpRequest, type HttpResponse, type Transport, type TransportOptions } from './types.ts';
+import {
+  clientIp,
+  serializeBody,
+  STATUS_TEXT,
+  type HttpRequest,
+  type HttpResponse,
+  type SocketIoAttachable,
+  type Transport,
+  type TransportOptions,
+} from './types.ts';
 
 const TOO_LARGE = JSON.stringify({ error: { code: 'FLOCK_ERR_PAYLOAD_TOO_LARGE', message: 'The request body is too large' } });
 
@@ -113,6 +122,10 @@ export class UwsTransport implements Transport {
       if (contentType && !hasType) res.writeHeader('content-type', contentType);
       res.end(bytes);
     });
+  }
+
+  attachSockets(io: SocketIoAttachable, opts: { maxBackpressure: number }): void {
+    io.attachApp(this.app, opts);
   }
 
   listen(host: string, port: number): Promise<number> {

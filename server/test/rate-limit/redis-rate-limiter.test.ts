@@ -121,7 +121,7 @@ describe.skipIf(skipWithout(available))('RedisRateLimiter', () => {
       expect(second.allowed).toBe(true);
       expect(errors).toBe(2);
       expect(logged).toHaveLength(2);
-      expect(JSON.parse(logged[0]!)).toMatchObject({ level: 40, key: 'down', msg: expect.stringMatching(/unavailable/) });
+      expect(JSON.parse(logged[0]!)).toMatchObject({ level: 40, rule: 'down', msg: expect.stringMatching(/unavailable/) });
     } finally {
       down.disconnect();
     }

@@ -1,0 +1,88 @@
+import type { ErrorCode } from './errors.ts';
+import type { Notification, Page, Tweet } from './types.ts';
+
+/**
+ * The socket contract of DESIGN §4 (Socket.IO v4, namespace `/`). The server
+ * types its Socket.IO instance with these maps; the SDK types its client with
+ * them. Every server event carries an `id`; a client may see an event twice
+ * (after a reconnect and `sync`) and drops repeats by id.
+ */
+
+export interface TweetEvent {
+  /** Event id: the tweet id. */
+  id: string;
+  tweet: Tweet;
+}
+
+export interface TweetDeletedEvent {
+  /** Event id: `deleted:<tweetId>`. */
+  id: string;
+  tweetId: string;
+  authorId: string;
+}
+
+export interface NotificationEvent {
+  /** Event id: the notification id. */
+  id: string;
+  notification: Notification;
+}
+
+/** Sent just before the server closes a socket, saying whether to reconnect. */
+export interface DisconnectNotice {
+  code: DisconnectCode;
+  reason: string;
+  /** true: reconnect (with backoff) and `sync`; false: do not reconnect (log in again first). */
+  reconnect: boolean;
+}
+
+/**
+ * Close codes: 4000–4099 mean "reconnect, then sync" (the SDK does so with
+ * backoff); 4100–4199 are terminal (the SDK stops and reports).
+ */
+export const DISCONNECT_CODES = {
+  /** The node is shutting down; reconnect (the load balancer picks another node). */
+  SERVER_DRAINING: 4000,
+  /** The socket's send buffer passed the limit; reconnect and sync what was missed. */
+  SLOW_CONSUMER: 4001,
+  /** The socket sent events faster than its rate limit. */
+  RATE_LIMITED: 4002,
+  /** The session was logged out or revoked. */
+  LOGGED_OUT: 4100,
+  /** The account was deleted. */
+  ACCOUNT_DELETED: 4101,
+} as const;
+
+export type DisconnectCode = (typeof DISCONNECT_CODES)[keyof typeof DISCONNECT_CODES];
+
+export const isReconnectCode = (code: number): boolean => code >= 4000 && code < 4100;
+
+export type AckError = { ok: false; error: { code: ErrorCode; message: string; details?: unknown } };
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
+
+export interface SyncRequest {
+  /** Notification id last seen; the answer holds the newer ones, oldest first. */
+  notificationsAfter?: string;
+  /** Tweet id last seen; the answer holds the newer home-timeline tweets, newest first. */
+  timelineSinceId?: string;
+}
+
+export interface SyncResponse {
+  notifications: Page<Notification>;
+  timeline: Page<Tweet>;
+}
+
+export interface ServerToClientEvents {
+  tweet: (e: TweetEvent) => void;
+  'tweet:deleted': (e: TweetDeletedEvent) => void;
+  notification: (e: NotificationEvent) => void;
+  'flock:disconnect': (e: DisconnectNotice) => void;
+}
+
+export interface ClientToServerEvents {
+  sync: (req: SyncRequest, ack: (res: Ack<SyncResponse>) => void) => void;
+}
+
+/** `connect_error` data for a refused handshake. */
+export interface ConnectErrorData {
+  code: Extract<ErrorCode, 'FLOCK_ERR_UNAUTHORIZED' | 'FLOCK_ERR_TOKEN_EXPIRED' | 'FLOCK_ERR_UNAVAILABLE' | 'FLOCK_ERR_RATE_LIMITED'>;
+}

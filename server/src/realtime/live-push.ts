@@ -1,0 +1,81 @@
+import { DISCONNECT_CODES, type Tweet } from '@flock/client/protocol';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { DomainEvents } from '../domain/events.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { SocketServer } from './socket-server.ts';
+
+/**
+ * Turns committed domain events into socket pushes (at-most-once; `sync`
+ * recovers what a client missed). Audience of a tweet: for an author with at
+ * least LIVE_ROOM_THRESHOLD followers, the single room `author:<id>` (the
+ * author's own sockets are in it too), which uWS publishes natively; for a
+ * smaller author, the `user:` rooms of the author and each follower, so a
+ * follower's socket pays no room membership for small accounts.
+ */
+export class LivePush {
+  constructor(
+    private readonly d: { config: Config; db: Database; log: Logger; metrics: Metrics; events: DomainEvents; sockets: SocketServer },
+  ) {
+    const on = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => (...a: A) => {
+      fn(...a).catch((err: unknown) => d.log.warn({ err: (err as Error).message }, 'live push failed'));
+    };
+    d.events.on('tweet:created', on((t: Tweet) => this.tweetCreated(t)));
+    d.events.on('tweet:deleted', on((e: { id: string; authorId: string }) => this.tweetDeleted(e.id, e.authorId)));
+    d.events.on('notification:created', on(async ({ userId, notification }) => {
+      d.sockets.io.to(`user:${userId}`).emit('notification', { id: notification.id, notification });
+      d.metrics.broadcasts.inc({ event: 'notification' });
+    }));
+    d.events.on('follow:changed', on((e) => this.followChanged(e.followerId, e.followeeId, e.following)));
+    d.events.on('session:revoked', on(async ({ sessionId }) => {
+      if (sessionId) d.sockets.kick(`session:${sessionId}`, DISCONNECT_CODES.LOGGED_OUT, 'logged out');
+    }));
+    d.events.on('user:deleted', on(async ({ userId }) => d.sockets.kick(`user:${userId}`, DISCONNECT_CODES.ACCOUNT_DELETED, 'account deleted')));
+  }
+
+  private async followersCount(userId: string): Promise<number | null> {
+    const [row] = await this.d.db.query<{ followers_count: number }>('SELECT followers_count FROM users WHERE id = $1', [userId]);
+    return row ? row.followers_count : null;
+  }
+
+  /** Rooms that reach every online follower of an author, and the author's own sockets. */
+  async audience(authorId: string): Promise<string[]> {
+    const count = await this.followersCount(authorId);
+    if (count !== null && count >= this.d.config.LIVE_ROOM_THRESHOLD) return [`author:${authorId}`];
+    const rows = await this.d.db.query<{ follower_id: string }>('SELECT follower_id FROM follows WHERE followee_id = $1', [authorId]);
+    return [`user:${authorId}`, ...rows.map((r) => `user:${r.follower_id}`)];
+  }
+
+  private async tweetCreated(tweet: Tweet): Promise<void> {
+    const rooms = await this.audience(tweet.author.id);
+    this.d.sockets.io.to(rooms).emit('tweet', { id: tweet.id, tweet });
+    this.d.metrics.broadcasts.inc({ event: 'tweet' });
+    this.d.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(tweet.createdAt)) / 1000);
+  }
+
+  private async tweetDeleted(tweetId: string, authorId: string): Promise<void> {
+    const rooms = await this.audience(authorId);
+    this.d.sockets.io.to(rooms).emit('tweet:deleted', { id: `deleted:${tweetId}`, tweetId, authorId });
+    this.d.metrics.broadcasts.inc({ event: 'tweet:deleted' });
+  }
+
+  /** Keeps `author:` room membership right on every node, without a reconnect. */
+  private async followChanged(followerId: string, followeeId: string, following: boolean): Promise<void> {
+    const io = this.d.sockets.io;
+    const room = `author:${followeeId}`;
+    if (!following) {
+      io.in(`user:${followerId}`).socketsLeave(room);
+      return;
+    }
+    const count = (await this.followersCount(followeeId)) ?? 0;
+    const threshold = this.d.config.LIVE_ROOM_THRESHOLD;
+    if (count === threshold) {
+      // The author just became large: every online follower joins the room now.
+      const rows = await this.d.db.query<{ follower_id: string }>('SELECT follower_id FROM follows WHERE followee_id = $1', [followeeId]);
+      io.in(rows.map((r) => `user:${r.follower_id}`)).socketsJoin(room);
+    } else if (count > threshold) {
+      io.in(`user:${followerId}`).socketsJoin(room);
+    }
+  }
+}

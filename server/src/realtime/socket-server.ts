@@ -1,0 +1,230 @@
+import {
+  DISCONNECT_CODES,
+  type Ack,
+  type AckError,
+  type ClientToServerEvents,
+  type DisconnectCode,
+  type ErrorCode,
+  type ServerToClientEvents,
+  type SyncResponse,
+} from '@flock/client/protocol';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { listNotifications } from '../domain/notifications.ts';
+import type { TweetService } from '../domain/tweets.ts';
+import { FlockError } from '../errors.ts';
+import type { Transport } from '../http/types.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { id } from '../routes/schemas.ts';
+import type { AdapterFactory } from './cluster-adapter.ts';
+import { bufferedBytes, TokenBucket } from './socket-limits.ts';
+
+export interface SocketData {
+  userId: string;
+  sessionId: string | null;
+  /** `author:<id>` rooms to join at connect (large accounts this user follows). */
+  authorRooms: string[];
+}
+
+interface KickOrder {
+  room: string;
+  code: DisconnectCode;
+  reason: string;
+}
+
+interface InterServerEvents {
+  'flock:kick': (k: KickOrder) => void;
+}
+
+export type FlockIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type FlockSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface SocketServerDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+  verifier: TokenVerifier;
+  tweets: TweetService;
+  transport: Transport;
+  adapter: AdapterFactory | null;
+}
+
+const KNOWN_EVENTS = new Set<string>(['sync']);
+
+const syncRequest = z.strictObject({ notificationsAfter: id.optional(), timelineSinceId: id.optional() });
+
+export const ackError = (code: ErrorCode, message: string, details?: unknown): AckError => ({
+  ok: false,
+  error: { code, message, ...(details === undefined ? {} : { details }) },
+});
+
+function toAckError(err: unknown, log: Logger): AckError {
+  if (err instanceof FlockError) return ackError(err.code, err.message, err.details);
+  log.error({ err }, 'socket handler failed');
+  return ackError('FLOCK_ERR_INTERNAL', 'Internal error');
+}
+
+/**
+ * Socket.IO on the gateway's own HTTP transport (uWS `attachApp`, or the
+ * node:http server), namespace `/`. Handshake auth with the access token;
+ * each socket joins `user:<id>`, `session:<sid>`, `author:<self>` and
+ * `author:<id>` of the large accounts it follows. Clients cannot join rooms.
+ */
+export class SocketServer {
+  readonly io: FlockIo;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly d: SocketServerDeps) {
+    const { config } = d;
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>({
+      serveClient: false,
+      maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES,
+      cors: { origin: true },
+      pingInterval: 25_000,
+      pingTimeout: 20_000,
+      ...(d.adapter ? { adapter: d.adapter } : {}),
+    });
+    // uWS keeps at most this much per socket and drops beyond it; the sweeper disconnects such sockets first.
+    d.transport.attachSockets(this.io, { maxBackpressure: config.SOCKET_MAX_BUFFERED_BYTES * 2 });
+
+    this.io.use((socket, next) => {
+      this.authenticate(socket).then(
+        () => next(),
+        (err: unknown) => next(err as Error),
+      );
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+    if (d.adapter) this.io.on('flock:kick', (k) => this.kickLocal(k));
+    this.io.of('/').adapter.on('error', (err: unknown) => {
+      d.metrics.redisErrors.inc({ client: 'adapter' });
+      d.log.warn({ err: (err as Error)?.message }, 'socket adapter error');
+    });
+    this.sweeper = setInterval(() => this.sweepSlowConsumers(), 250);
+    this.sweeper.unref();
+  }
+
+  private async authenticate(socket: FlockSocket): Promise<void> {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const refuse = (code: ErrorCode, message: string): Error => Object.assign(new Error(message), { data: { code } });
+    if (typeof token !== 'string' || token === '') throw refuse('FLOCK_ERR_UNAUTHORIZED', 'Send auth: {token} with the access token');
+    let principal;
+    try {
+      principal = await this.d.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof FlockError) throw refuse(err.code, err.message);
+      throw refuse('FLOCK_ERR_UNAVAILABLE', 'Could not check the token; retry');
+    }
+    const rows = await this.d.db
+      .query<{ followee_id: string }>(
+        `SELECT f.followee_id FROM follows f JOIN users u ON u.id = f.followee_id
+          WHERE f.follower_id = $1 AND u.followers_count >= $2`,
+        [principal.userId, this.d.config.LIVE_ROOM_THRESHOLD],
+      )
+      .catch(() => {
+        throw refuse('FLOCK_ERR_UNAVAILABLE', 'The database is unreachable; retry');
+      });
+    socket.data = { userId: principal.userId, sessionId: principal.sessionId, authorRooms: rows.map((r) => `author:${r.followee_id}`) };
+  }
+
+  private onConnection(socket: FlockSocket): void {
+    const { userId, sessionId, authorRooms } = socket.data;
+    void socket.join([`user:${userId}`, `author:${userId}`, ...(sessionId ? [`session:${sessionId}`] : []), ...authorRooms]);
+    socket.data.authorRooms = []; // joined; do not keep the list per socket
+    this.d.metrics.socketsConnected.inc();
+    socket.on('disconnect', (reason) => {
+      this.d.metrics.socketsConnected.dec();
+      this.d.metrics.socketDisconnects.inc({ reason });
+    });
+
+    const bucket = new TokenBucket(this.d.config.SOCKET_EVENTS_PER_SECOND, this.d.config.SOCKET_EVENTS_PER_SECOND * 2);
+    let refused = 0;
+    socket.use(([event, ...args], next) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === 'function' ? (last as (a: AckError) => void) : null;
+      if (!KNOWN_EVENTS.has(event)) {
+        ack?.(ackError('FLOCK_ERR_VALIDATION', `Unknown event ${JSON.stringify(String(event)).slice(0, 80)}`));
+        return;
+      }
+      if (!bucket.take()) {
+        ack?.(ackError('FLOCK_ERR_RATE_LIMITED', 'Too many socket events; slow down'));
+        // A client that keeps hammering is cut off; it may come back and sync.
+        if (++refused > 100) this.kickSocket(socket, DISCONNECT_CODES.RATE_LIMITED, 'socket event rate limit');
+        return;
+      }
+      next();
+    });
+
+    socket.on('sync', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const parsed = syncRequest.safeParse(req ?? {});
+      if (!parsed.success) {
+        ack(ackError('FLOCK_ERR_VALIDATION', 'Invalid sync request', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))));
+        return;
+      }
+      this.sync(userId, parsed.data).then(
+        (res) => ack({ ok: true, ...res }),
+        (err: unknown) => ack(toAckError(err, this.d.log)),
+      );
+    });
+  }
+
+  /** What a client missed: notifications after an id (oldest first) and home-timeline tweets since an id (newest first). */
+  async sync(userId: string, req: { notificationsAfter?: string; timelineSinceId?: string }): Promise<SyncResponse> {
+    const limit = this.d.config.SYNC_MAX_ITEMS;
+    const [n, timeline] = await Promise.all([
+      listNotifications(this.d.db, userId, { limit, after: req.notificationsAfter ?? '0' }),
+      this.d.tweets.home(userId, { limit, sinceId: req.timelineSinceId }),
+    ]);
+    return { notifications: { items: n.items, next: n.next }, timeline };
+  }
+
+  /** Disconnects every socket in a room, on every node, telling it why and whether to reconnect. */
+  kick(room: string, code: DisconnectCode, reason: string): void {
+    this.kickLocal({ room, code, reason });
+    if (this.d.adapter) this.io.serverSideEmit('flock:kick', { room, code, reason });
+  }
+
+  private kickLocal(k: KickOrder): void {
+    const ids = this.io.of('/').adapter.rooms.get(k.room);
+    if (!ids) return;
+    for (const sid of [...ids]) {
+      const socket = this.io.of('/').sockets.get(sid);
+      if (socket) this.kickSocket(socket, k.code, k.reason);
+    }
+  }
+
+  private kickSocket(socket: FlockSocket, code: DisconnectCode, reason: string): void {
+    socket.emit('flock:disconnect', { code, reason, reconnect: code < 4100 });
+    socket.disconnect(true);
+  }
+
+  private sweepSlowConsumers(): void {
+    const limit = this.d.config.SOCKET_MAX_BUFFERED_BYTES;
+    for (const socket of this.io.of('/').sockets.values()) {
+      if (bufferedBytes(socket.conn as unknown as Parameters<typeof bufferedBytes>[0]) > limit) {
+        this.d.metrics.slowConsumers.inc();
+        this.kickSocket(socket, DISCONNECT_CODES.SLOW_CONSUMER, 'send buffer full; reconnect and sync');
+      }
+    }
+  }
+
+  /** Tells every local socket to reconnect elsewhere and closes it (SIGTERM drain). */
+  drain(): void {
+    for (const socket of [...this.io.of('/').sockets.values()]) this.kickSocket(socket, DISCONNECT_CODES.SERVER_DRAINING, 'server shutting down');
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.drain();
+    await new Promise<void>((resolve) => {
+      this.io.close(() => resolve());
+    }).catch(() => {});
+  }
+}
+
+export type { Ack };
