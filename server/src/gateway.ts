@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { redisAdapter, type AdapterFactory } from './realtime/cluster-adapter.ts';
 import { LivePush } from './realtime/live-push.ts';
 import { SocketServer } from './realtime/socket-server.ts';
@@ -29,6 +28,7 @@ import { Metrics } from './metrics.ts';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
+import { openRedis } from './redis/open-redis.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
 import { tweetRoutes } from './routes/tweet-routes.ts';
@@ -45,26 +45,6 @@ export interface Gateway {
   readonly sockets: SocketServer;
   /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
   stop(): Promise<void>;
-}
-
-/** Opens Redis for shared state; errors are logged (throttled), never thrown at the process. */
-function openRedis(url: string, log: Logger, onError: () => void, opts: { subscriber?: boolean } = {}): Redis {
-  // Commands fail fast while Redis is down (callers degrade); a subscriber keeps its queue so it resubscribes.
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: opts.subscriber ? null : 1,
-    enableOfflineQueue: Boolean(opts.subscriber),
-    connectTimeout: 2000,
-    retryStrategy: (n) => Math.min(n * 100, 2000),
-  });
-  let lastLog = 0;
-  redis.on('error', (err) => {
-    onError();
-    if (Date.now() - lastLog > 5000) {
-      lastLog = Date.now();
-      log.warn({ err: err.message }, 'redis error');
-    }
-  });
-  return redis;
 }
 
 /**
