@@ -17,6 +17,25 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "host:port" or "[ipv6]:port" → { host, port }; null when malformed. */
+function parseHostPort(entry: string): HostPort | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/.exec(entry.trim());
+  if (!m) return null;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535 ? { host: (m[1] ?? m[2])!, port } : null;
+}
+
+/** "host:port,host:port" → [{ host, port }, …]: at least one entry, no empty ones. */
+const hostPorts = z
+  .string()
+  .refine((v) => v.split(',').every((e) => parseHostPort(e) !== null), 'expected host:port[,host:port…] such as 10.0.0.1:6379,10.0.0.2:6379')
+  .transform((v) => v.split(',').map((e) => parseHostPort(e)!));
+
 export interface RateRule {
   limit: number;
   windowMs: number;
@@ -50,8 +69,26 @@ export const configSchema = z
     /** Embedded storage (PGlite) lives here when DATABASE_URL is unset. */
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-    /** When set, rate limits (and later the bus and caches) live in Redis. */
+    /**
+     * Shared state (rate limits, the socket bus) lives in Redis when one of these three is set:
+     * REDIS_URL (standalone), REDIS_CLUSTER_NODES (Redis Cluster) or REDIS_SENTINELS (Sentinel).
+     * Credentials and TLS of a standalone Redis are part of its URL.
+     */
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /** Seed nodes of a Redis Cluster (the client discovers the others). */
+    REDIS_CLUSTER_NODES: hostPorts.optional(),
+    /** Sentinels that watch the master named REDIS_SENTINEL_NAME. */
+    REDIS_SENTINELS: hostPorts.optional(),
+    /** Master group name of the sentinels (`sentinel monitor <name> …`); required with REDIS_SENTINELS. */
+    REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+    /** AUTH password of the sentinels themselves (not of the data nodes). */
+    REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+    /** ACL user of the data nodes, Cluster and Sentinel modes. */
+    REDIS_USERNAME: z.string().min(1).optional(),
+    /** AUTH password of the data nodes, Cluster and Sentinel modes. */
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    /** TLS to the data nodes (and to the sentinels), Cluster and Sentinel modes. */
+    REDIS_TLS: bool.default(false),
     /** Prefix of every Redis key, so several deployments or test runs share one Redis. */
     REDIS_KEY_PREFIX: z.string().default('flock:'),
     FANOUT_THRESHOLD: int(1, 1_000_000_000).default(10_000),
@@ -101,6 +138,12 @@ export const configSchema = z
     SOCKET_EVENTS_PER_SECOND: int(1, 100_000).default(20),
     /** Most items one `sync` answers per list (the rest is paged with HTTP or another sync). */
     SYNC_MAX_ITEMS: int(1, 1000).default(200),
+    /**
+     * `sync` answers from this far before the ids the client sends: live pushes can arrive out of
+     * order (nodes and pushes race), so "newer than the last id seen" alone could skip an event still
+     * in flight when the connection dropped. Clients drop the repeats by id.
+     */
+    SYNC_OVERLAP_MS: int(0, 3_600_000).default(30_000),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   });
@@ -114,6 +157,30 @@ function crossFieldProblems(input: Record<string, string>): string[] {
   const ext = [input.AUTH_EXTERNAL_JWKS_URL, input.AUTH_EXTERNAL_ISSUER, input.AUTH_EXTERNAL_AUDIENCE];
   if (ext.some(Boolean) && !ext.every(Boolean)) {
     problems.push('AUTH_EXTERNAL_JWKS_URL: set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none');
+  }
+  problems.push(...redisProblems(input));
+  return problems;
+}
+
+/** Exactly one Redis mode; the settings of a mode only with that mode. */
+function redisProblems(input: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const modes = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((k) => input[k]);
+  if (modes.length > 1) {
+    problems.push(
+      `${modes[0]}: set only one of REDIS_URL (standalone), REDIS_CLUSTER_NODES (Cluster) or REDIS_SENTINELS (Sentinel); found ${modes.join(' and ')}`,
+    );
+  }
+  if (input.REDIS_SENTINELS && !input.REDIS_SENTINEL_NAME) {
+    problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master group name of `sentinel monitor`, often mymaster)');
+  }
+  for (const k of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const) {
+    if (input[k] && !input.REDIS_SENTINELS) problems.push(`${k}: only used with REDIS_SENTINELS, which is not set`);
+  }
+  for (const k of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'] as const) {
+    if (!input[k]) continue;
+    if (input.REDIS_URL) problems.push(`${k}: with REDIS_URL, put credentials and TLS in the URL (rediss://user:password@host:6379)`);
+    else if (!input.REDIS_CLUSTER_NODES && !input.REDIS_SENTINELS) problems.push(`${k}: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS, neither of which is set`);
   }
   return problems;
 }

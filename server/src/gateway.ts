@@ -28,7 +28,8 @@ import { Metrics } from './metrics.ts';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
-import { openRedis } from './redis/open-redis.ts';
+import { openRedisClients } from './redis/open-redis.ts';
+import { redisTarget } from './redis/redis-target.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
 import { tweetRoutes } from './routes/tweet-routes.ts';
@@ -69,18 +70,16 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       closers.push(async () => clearInterval(analyze));
     }
 
-    const checks: ReadinessCheck[] = [{ name: db.kind, check: () => db.ping() }];
+    const checks: ReadinessCheck[] = [{ name: db.kind, check: () => db.ping(), critical: true }];
     let limiter: RateLimiter;
     let adapter: AdapterFactory | null = null;
-    if (config.REDIS_URL) {
-      const redis = openRedis(config.REDIS_URL, log, () => metrics.redisErrors.inc({ client: 'commands' }));
-      closers.push(() => redis.quit().catch(() => redis.disconnect()));
-      const pub = openRedis(config.REDIS_URL, log, () => metrics.redisErrors.inc({ client: 'publish' }), { subscriber: true });
-      const sub = openRedis(config.REDIS_URL, log, () => metrics.redisErrors.inc({ client: 'subscribe' }), { subscriber: true });
-      closers.push(() => Promise.all([pub, sub].map((c) => c.quit().catch(() => c.disconnect()))));
-      adapter = redisAdapter(pub, sub, config.REDIS_KEY_PREFIX);
-      limiter = new RedisRateLimiter(redis, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
-      checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
+    const redisAt = redisTarget(config);
+    if (redisAt) {
+      const redis = openRedisClients(redisAt, log, (client) => metrics.redisErrors.inc({ client }));
+      closers.push(() => redis.close());
+      adapter = redisAdapter(redis.publish, redis.subscribe, config.REDIS_KEY_PREFIX);
+      limiter = new RedisRateLimiter(redis.commands, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
+      checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()), critical: false });
     } else {
       limiter = new MemoryRateLimiter();
     }
@@ -142,7 +141,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     closers.unshift(async () => transport.close());
     const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-    log.info({ port, transport: transport.name, storage: db.kind, redis: Boolean(config.REDIS_URL), nodeId }, 'flock gateway listening');
+    log.info({ port, transport: transport.name, storage: db.kind, redis: redisAt !== null, redisMode: redisAt?.mode, nodeId }, 'flock gateway listening');
 
     let stopping: Promise<void> | null = null;
     return {

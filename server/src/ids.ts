@@ -48,5 +48,13 @@ export function idAtTime(ms: number): string {
   return (BigInt(Math.max(0, ms - EPOCH_MS)) << (NODE_BITS + SEQ_BITS)).toString();
 }
 
+/**
+ * An id `ms` milliseconds older than `id` (the smallest id of that moment): a cursor that
+ * overlaps a window before `id`, for consumers whose events may arrive out of order.
+ */
+export function idMinusMs(id: string, ms: number): string {
+  return idAtTime(idTimestamp(id).getTime() - ms);
+}
+
 export const MAX_ID = ((1n << 63n) - 1n).toString();
 export const isId = (v: string): boolean => /^\d{1,19}$/.test(v) && BigInt(v) <= BigInt(MAX_ID);

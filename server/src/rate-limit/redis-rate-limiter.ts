@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { RateDecision, RateLimiter, RateRule } from './rate-limiter.ts';
 
@@ -13,7 +13,7 @@ return {n, ttl}`;
 /** Counters in Redis, shared by every node. Fails open (allows, logs) when Redis is unreachable. */
 export class RedisRateLimiter implements RateLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly log: Logger,
     private readonly onError: () => void = () => {},

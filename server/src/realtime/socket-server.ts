@@ -19,6 +19,7 @@ import { FlockError } from '../errors.ts';
 import type { Transport } from '../http/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { idMinusMs } from '../ids.ts';
 import { id } from '../routes/schemas.ts';
 import type { AdapterFactory } from './cluster-adapter.ts';
 import { bufferedBytes, TokenBucket } from './socket-limits.ts';
@@ -173,12 +174,17 @@ export class SocketServer {
     });
   }
 
-  /** What a client missed: notifications after an id (oldest first) and home-timeline tweets since an id (newest first). */
+  /**
+   * What a client missed: notifications after an id (oldest first) and home-timeline tweets since an
+   * id (newest first), both from SYNC_OVERLAP_MS before those ids, so out-of-order pushes cannot
+   * leave a gap; the client drops what it already has by id.
+   */
   async sync(userId: string, req: { notificationsAfter?: string; timelineSinceId?: string }): Promise<SyncResponse> {
     const limit = this.d.config.SYNC_MAX_ITEMS;
+    const back = (cursor: string | undefined) => (cursor === undefined ? undefined : idMinusMs(cursor, this.d.config.SYNC_OVERLAP_MS));
     const [n, timeline] = await Promise.all([
-      listNotifications(this.d.db, userId, { limit, after: req.notificationsAfter ?? '0' }),
-      this.d.tweets.home(userId, { limit, sinceId: req.timelineSinceId }),
+      listNotifications(this.d.db, userId, { limit, after: back(req.notificationsAfter) ?? '0' }),
+      this.d.tweets.home(userId, { limit, sinceId: back(req.timelineSinceId) }),
     ]);
     return { notifications: { items: n.items, next: n.next }, timeline };
   }

@@ -1,28 +1,64 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { clientRecipe, type RedisRole } from './redis-options.ts';
+import type { RedisTarget } from './redis-target.ts';
 
-export type RedisClient = Redis;
+/** A client of any mode: standalone and Sentinel give a `Redis`, Cluster a `Cluster`. Both speak the same commands. */
+export type RedisClient = Redis | Cluster;
+
+/** The three connections a gateway holds; the composition root owns them and closes them once. */
+export interface RedisClients {
+  readonly commands: RedisClient;
+  readonly publish: RedisClient;
+  readonly subscribe: RedisClient;
+  close(): Promise<void>;
+}
 
 /**
- * Opens a Redis client from REDIS_URL. Command clients fail fast while Redis
- * is down (maxRetriesPerRequest 1, no offline queue) so callers can degrade;
- * pub/sub clients keep their queue so they resubscribe after a reconnect.
- * Errors are logged (throttled) and counted, never thrown at the process.
+ * Opens one client of a role (see RedisRole) for a target, lazily: a Redis
+ * that is down does not throw here, the client keeps reconnecting. Errors
+ * (of the client and, in a Cluster, of each node) are counted and logged at
+ * most every 5 s, never thrown at the process.
  */
-export function openRedis(url: string, log: Logger, onError: () => void, opts: { subscriber?: boolean } = {}): RedisClient {
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: opts.subscriber ? null : 1,
-    enableOfflineQueue: Boolean(opts.subscriber),
-    connectTimeout: 2000,
-    retryStrategy: (n) => Math.min(n * 100, 2000),
-  });
+export function openRedis(target: RedisTarget, role: RedisRole, log: Logger, onError: () => void): RedisClient {
+  const recipe = clientRecipe(target, role);
+  const client =
+    recipe.kind === 'cluster'
+      ? new Cluster(recipe.nodes, recipe.options)
+      : recipe.url === undefined
+        ? new Redis(recipe.options)
+        : new Redis(recipe.url, recipe.options);
   let lastLog = 0;
-  redis.on('error', (err) => {
+  const report = (err: Error, node?: string) => {
     onError();
     if (Date.now() - lastLog > 5000) {
       lastLog = Date.now();
-      log.warn({ err: err.message }, 'redis error');
+      log.warn({ err: err.message, mode: target.mode, client: role, ...(node === undefined ? {} : { node }) }, 'redis error');
     }
-  });
-  return redis;
+  };
+  client.on('error', (err: Error) => report(err));
+  if (client instanceof Cluster) client.on('node error', (err: Error, node: string) => report(err, node));
+  return client;
+}
+
+/** The command client and the pub/sub pair of the socket adapter, for whichever mode the target names. */
+export function openRedisClients(target: RedisTarget, log: Logger, onError: (role: RedisRole) => void): RedisClients {
+  const [commands, publish, subscribe] = (['commands', 'publish', 'subscribe'] as const).map((role) =>
+    openRedis(target, role, log, () => onError(role)),
+  ) as [RedisClient, RedisClient, RedisClient];
+  let closing: Promise<void> | null = null;
+  return {
+    commands,
+    publish,
+    subscribe,
+    close: () =>
+      (closing ??= Promise.all(
+        [commands, publish, subscribe].map((c) =>
+          c.quit().then(
+            () => {},
+            () => c.disconnect(),
+          ),
+        ),
+      ).then(() => {})),
+  };
 }

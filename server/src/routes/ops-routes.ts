@@ -5,6 +5,12 @@ import { route, type Route } from '../http/route.ts';
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
+  /**
+   * false: reported, but the node stays ready without it. Redis is such a dependency: without it
+   * a node still serves every durable read and write (live pushes degrade, `sync` recovers them),
+   * and failing readiness on every node at once would take the whole fleet out of the balancer.
+   */
+  critical: boolean;
 }
 
 export function opsRoutes(d: { metrics: Metrics; checks: ReadinessCheck[]; routes: () => Route[]; draining: () => boolean }): Route[] {
@@ -23,7 +29,7 @@ export function opsRoutes(d: { metrics: Metrics; checks: ReadinessCheck[]; route
       method: 'GET',
       path: '/readyz',
       tag: 'operations',
-      summary: 'Every dependency answers (503 with the failing ones otherwise, and while draining)',
+      summary: 'The database answers (503 otherwise, and while draining); Redis is reported but not required',
       auth: 'none',
       responses: { 200: 'Ready', 503: 'Not ready' },
       handler: async () => {
@@ -32,21 +38,22 @@ export function opsRoutes(d: { metrics: Metrics; checks: ReadinessCheck[]; route
             try {
               await Promise.race([c.check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
               d.metrics.dependencyUp.set({ dependency: c.name }, 1);
-              return [c.name, 'ok'] as const;
+              return [c.name, 'ok', c.critical] as const;
             } catch (err) {
               d.metrics.dependencyUp.set({ dependency: c.name }, 0);
-              return [c.name, `down: ${(err as Error).message}`] as const;
+              return [c.name, `down: ${(err as Error).message}`, c.critical] as const;
             }
           }),
         );
-        const ready = results.every(([, s]) => s === 'ok') && !d.draining();
+        const ready = results.every(([, s, critical]) => s === 'ok' || !critical) && !d.draining();
+        const checks = Object.fromEntries(results.map(([name, s]) => [name, s]));
         return {
           status: ready ? 200 : 503,
           body: ready
-            ? { status: 'ready', checks: Object.fromEntries(results) }
+            ? { status: 'ready', checks }
             : {
                 status: d.draining() ? 'draining' : 'unavailable',
-                checks: Object.fromEntries(results),
+                checks,
                 error: { code: 'FLOCK_ERR_UNAVAILABLE', message: d.draining() ? 'This node is shutting down' : 'A dependency is unavailable' },
               },
         };

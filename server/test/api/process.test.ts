@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess } from '../support/gateway-process.ts';
 import { makeApi } from '../support/test-gateway.ts';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Started {
   child: ChildProcess;
@@ -14,36 +12,7 @@ interface Started {
   logs: string[];
 }
 
-/** Runs the gateway exactly as `npm start` does, and waits for its "listening" log line. */
-function startProcess(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PASSWORD_SCRYPT_COST: '1024', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        logs.push(line);
-        try {
-          const j = JSON.parse(line) as { msg?: string; port?: number };
-          if (j.msg === 'flock gateway listening' && j.port) resolve({ child, port: j.port, logs });
-        } catch {
-          /* not JSON */
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(Object.assign(new Error(`exited with ${code}: ${logs.join('\n')}`), { code, logs })));
-  });
-}
+const startProcess = (env: Record<string, string>): Promise<Started> => startGatewayProcess(env);
 
 const exited = (child: ChildProcess): Promise<number | null> =>
   child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
 
@@ -73,4 +74,18 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
       await c.end();
     },
   };
+}
+
+export const REDIS_SERVER_HINT =
+  'redis-server ≥ 7 and redis-cli must be on PATH to start a private Redis Cluster or Sentinel (apt-get install redis-server redis-tools; bash .ci/run installs them)';
+
+/**
+ * Whether redis-server ≥ 7 (sharded pub/sub) and redis-cli are installed, for
+ * suites that start their own Redis processes (server/test/support/redis-cluster.ts).
+ */
+export function redisServerBinary(): boolean {
+  const server = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  const cli = spawnSync('redis-cli', ['--version'], { encoding: 'utf8' });
+  const major = Number(/v=(\d+)\./.exec(server.stdout ?? '')?.[1] ?? 0);
+  return server.status === 0 && cli.status === 0 && major >= 7;
 }

@@ -165,3 +165,18 @@ describe('isId', () => {
     expect(isId(v)).toBe(false);
   });
 });
+
+describe('idMinusMs', () => {
+  it('gives a cursor that many milliseconds older, so every id of that window is newer than it', async () => {
+    const { IdGenerator, idMinusMs, idTimestamp } = await import('../../src/ids.ts');
+    let now = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const gen = new IdGenerator(7, () => now);
+    const early = gen.next();
+    now += 4000;
+    const late = gen.next();
+    const cursor = idMinusMs(late, 5000);
+    expect(BigInt(early) > BigInt(cursor)).toBe(true);
+    expect(idTimestamp(late).getTime() - idTimestamp(cursor).getTime()).toBe(5000);
+    expect(BigInt(idMinusMs(late, 3000)) > BigInt(early)).toBe(true);
+  });
+});

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  logs: string[];
+  /** Resolves with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
+}
+
+/**
+ * Runs a gateway exactly as `npm start` does (node --import tsx server/src/main.ts),
+ * configured only by environment, and resolves once it logs "listening".
+ * Rejects with the exit code and the logs if it exits first.
+ */
+export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PASSWORD_SCRYPT_COST: '1024', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        logs.push(line);
+        try {
+          const j = JSON.parse(line) as { msg?: string; port?: number };
+          if (j.msg === 'flock gateway listening' && j.port) {
+            resolve({ child, port: j.port, url: `http://127.0.0.1:${j.port}`, logs, exited: () => exit });
+          }
+        } catch {
+          /* not JSON */
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exit.then((code) => reject(Object.assign(new Error(`gateway exited with ${code}:\n${logs.join('\n')}`), { code, logs })));
+  });
+}
