@@ -1,4 +1,3 @@
-import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
@@ -6,6 +5,7 @@ import { RedisProcess } from '../support/redis-process.ts';
 import { assertService, createTestDatabase, postgresAvailable, skipWithout } from '../support/services.ts';
 import { collect, connectSocket, type TestSocket } from '../support/socket-client.ts';
 import { makeApi, type Api } from '../support/test-gateway.ts';
+import { expiredAccessToken } from '../support/tokens.ts';
 
 interface User {
   id: string;
@@ -101,18 +101,7 @@ describe('a cluster of three gateway processes', async () => {
       const u = await register(api[0]!, 'ex');
       const c = new pg.Client({ connectionString: db.url });
       await c.connect();
-      const { rows } = await c.query<{ kid: string; private_jwk: string }>('SELECT kid, private_jwk FROM signing_keys');
-      await c.end();
-      const key = (await importJWK(JSON.parse(rows[0]!.private_jwk) as JWK, 'EdDSA')) as CryptoKey;
-      const sid = JSON.parse(Buffer.from(u.accessToken.split('.')[1]!, 'base64url').toString()).sid;
-      const expired = await new SignJWT({ sid })
-        .setProtectedHeader({ alg: 'EdDSA', kid: rows[0]!.kid })
-        .setSubject(u.id)
-        .setIssuer('flock')
-        .setAudience('flock')
-        .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
-        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-        .sign(key);
+      const expired = await expiredAccessToken(async (sql) => (await c.query<{ kid: string; private_jwk: string }>(sql)).rows, u).finally(() => c.end());
       const refused = await connectSocket(nodes[1]!.url, expired).catch((e: unknown) => e);
       expect((refused as { data: { code: string } }).data.code).toBe('FLOCK_ERR_TOKEN_EXPIRED');
       const fresh = await api[2]!('POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } });

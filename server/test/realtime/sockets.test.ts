@@ -1,7 +1,7 @@
 import { DISCONNECT_CODES } from '@flock/client/protocol';
-import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, connectSocket, serverClosed, type TestSocket } from '../support/socket-client.ts';
+import { expiredAccessToken } from '../support/tokens.ts';
 import { startTestGateway, type TestGateway, type TransportName } from '../support/test-gateway.ts';
 
 for (const transport of ['uws', 'node'] as TransportName[]) {
@@ -30,17 +30,7 @@ for (const transport of ['uws', 'node'] as TransportName[]) {
       const forged = await connectSocket(t.url, 'not.a.token').catch((e: unknown) => e);
       expect((forged as { data: { code: string } }).data.code).toBe('FLOCK_ERR_UNAUTHORIZED');
       const u = await t.register('exp');
-      const [row] = await t.gw.db.query<{ kid: string; private_jwk: string }>('SELECT kid, private_jwk FROM signing_keys');
-      const key = (await importJWK(JSON.parse(row!.private_jwk) as JWK, 'EdDSA')) as CryptoKey;
-      const sid = JSON.parse(Buffer.from(u.accessToken.split('.')[1]!, 'base64url').toString()).sid;
-      const expired = await new SignJWT({ sid })
-        .setProtectedHeader({ alg: 'EdDSA', kid: row!.kid })
-        .setSubject(u.id)
-        .setIssuer('flock')
-        .setAudience('flock')
-        .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
-        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-        .sign(key);
+      const expired = await expiredAccessToken((sql) => t.gw.db.query(sql), u);
       const e = await connectSocket(t.url, expired).catch((err: unknown) => err);
       expect((e as { data: { code: string } }).data.code).toBe('FLOCK_ERR_TOKEN_EXPIRED');
     });
