@@ -22,13 +22,19 @@ export class TokenBucket {
   }
 }
 
-/** Bytes queued for a socket and not yet handed to the kernel, whatever its transport. */
+/**
+ * Bytes queued for a socket and not yet handed to the kernel, whatever its transport: the
+ * transport's own buffer (uWS backpressure, or `ws` bufferedAmount) plus the packets engine.io
+ * holds back while the transport is busy (for `ws` and long-polling that is where most waits).
+ */
 export function bufferedBytes(conn: { transport: { name: string; socket?: unknown }; writeBuffer?: unknown[] }): number {
   const ws = conn.transport.socket as { getBufferedAmount?: () => number; bufferedAmount?: number } | undefined;
-  if (ws && typeof ws.getBufferedAmount === 'function') return ws.getBufferedAmount(); // uWS
-  if (ws && typeof ws.bufferedAmount === 'number') return ws.bufferedAmount; // ws (node:http)
-  // Long-polling: packets waiting for the next poll.
   let n = 0;
-  for (const p of conn.writeBuffer ?? []) n += typeof (p as { data?: unknown }).data === 'string' ? ((p as { data: string }).data.length) : 64;
+  if (ws && typeof ws.getBufferedAmount === 'function') n = ws.getBufferedAmount(); // uWS
+  else if (ws && typeof ws.bufferedAmount === 'number') n = ws.bufferedAmount; // ws (node:http)
+  for (const p of conn.writeBuffer ?? []) {
+    const data = (p as { data?: unknown }).data;
+    n += typeof data === 'string' ? data.length : Buffer.isBuffer(data) ? data.length : 16;
+  }
   return n;
 }

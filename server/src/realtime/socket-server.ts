@@ -227,9 +227,25 @@ export class SocketServer {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.drain();
+    // drain() closed sockets politely; a client that stopped reading never answers the close
+    // handshake (the ws library would wait 30 s for it), so cut whatever is still open.
+    const engine = this.io.engine as unknown as { clients?: Record<string, { transport?: { socket?: unknown } }> };
+    for (const client of Object.values(engine.clients ?? {})) {
+      const raw = client.transport?.socket as { terminate?: () => void; close?: () => void } | undefined;
+      try {
+        if (raw?.terminate) raw.terminate(); // ws (node:http)
+        else raw?.close?.(); // uWS: close() is the forceful one
+      } catch {
+        /* already closed */
+      }
+    }
     await new Promise<void>((resolve) => {
-      this.io.close(() => resolve());
-    }).catch(() => {});
+      const timer = setTimeout(resolve, 2000); // never let shutdown hang on a straggler
+      this.io.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }
 
