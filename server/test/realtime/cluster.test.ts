@@ -174,6 +174,13 @@ describe('a cluster of three gateway processes', async () => {
       const ready = await api[0]!('GET', '/readyz');
       expect(ready.status).toBe(200);
       expect(ready.body.checks.redis).toMatch(/^down/);
+      expect((await api[0]!('GET', '/metrics')).text).toMatch(/flock_dependency_up\{dependency="redis"\} 0/);
+      // The clients count their failed reconnects; the first one comes within ~100 ms.
+      const errorsCounted = /flock_redis_errors_total\{client="(commands|publish|subscribe)"\} [1-9]/;
+      const until = Date.now() + 5000;
+      let metrics = '';
+      while (!errorsCounted.test(metrics) && Date.now() < until) metrics = (await api[0]!('GET', '/metrics')).text;
+      expect(metrics).toMatch(errorsCounted);
 
       await redis.start();
       // Resubscription takes a moment after the reconnect: post until one arrives, within a deadline.
