@@ -1,4 +1,5 @@
 import { runCleanups } from './cleanup.ts';
+import { FANOUT_ENV_HELP } from './fanout-options.ts';
 import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions } from './options.ts';
 
 /**
@@ -17,11 +18,15 @@ const SCENARIOS: Record<string, Scenario> = {
     summary: 'req/s and p50/p99 of GET /v1/tweets/:id, GET /v1/timeline/home, POST /v1/tweets; uWS vs node:http, PGlite vs PostgreSQL',
     run: async (options) => (await import('./http.ts')).runHttpBenchmark(options),
   },
+  fanout: {
+    summary: 'live tweet delivery to N sockets on 2 nodes + Redis: deliveries/s, latency, CPU per million, RSS per socket, lost; Flock vs Socket.IO + classic Redis adapter',
+    run: async (options) => (await import('./fanout.ts')).runFanoutBenchmark(options),
+  },
 };
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
-  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n`;
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

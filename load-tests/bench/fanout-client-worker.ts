@@ -1,0 +1,168 @@
+import type { ServerToClientEvents, TweetEvent } from '@flock/client/protocol';
+import { io, type Socket } from 'socket.io-client';
+import { LatencyHistogram } from './fanout-histogram.ts';
+import type { FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
+
+/**
+ * A client worker process of the fan-out benchmark (forked by
+ * fanout-clients.ts). It holds its share of the sockets, websocket only,
+ * without reconnection (a dropped socket must show up as lost deliveries,
+ * not be papered over), and for each `tweet` event records the latency
+ * from `tweet.createdAt` to receipt and which id arrived.
+ */
+
+type ClientSocket = Socket<ServerToClientEvents>;
+
+const send = (m: FromWorker) => process.send?.(m);
+
+let sockets: ClientSocket[] = [];
+let perSocket: number[] = [];
+const histogram = new LatencyHistogram();
+let counts = new Map<string, number>();
+let phase = 'idle';
+let received = 0;
+let firstReceiptAt: number | null = null;
+let lastReceiptAt: number | null = null;
+let disconnects = 0;
+const disconnectReasons: string[] = [];
+/** Ids of the pending `expect`, not yet received by every socket. */
+let waiting: { missing: Set<string>; ids: string[]; timer: NodeJS.Timeout } | null = null;
+
+function onTweet(index: number, e: TweetEvent): void {
+  const now = Date.now();
+  received++;
+  perSocket[index] = (perSocket[index] ?? 0) + 1;
+  firstReceiptAt ??= now;
+  lastReceiptAt = now;
+  histogram.record(now - Date.parse(e.tweet.createdAt));
+  const n = (counts.get(e.id) ?? 0) + 1;
+  counts.set(e.id, n);
+  if (n === sockets.length) {
+    send({ t: 'done', id: e.id });
+    if (waiting?.missing.delete(e.id) && waiting.missing.size === 0) answer(false);
+  }
+}
+
+function connectOne(index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
+  const socket: ClientSocket = io(target.url, {
+    transports: ['websocket'],
+    auth: { token: target.token },
+    reconnection: false,
+    forceNew: true,
+    timeout: timeoutMs,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.off('connect_error');
+      socket.on('tweet', (e) => onTweet(index, e));
+      socket.on('disconnect', (reason) => {
+        disconnects++;
+        if (disconnectReasons.length < 5) disconnectReasons.push(reason);
+      });
+      resolve(socket);
+    });
+    socket.once('connect_error', (err: Error & { data?: unknown }) => {
+      socket.close();
+      reject(new Error(`${err.message}${err.data ? ` ${JSON.stringify(err.data)}` : ''}`));
+    });
+  });
+}
+
+/** Opens more sockets, adding to those already open. */
+async function connectAll(targets: SocketTarget[], concurrency: number, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  const base = perSocket.length;
+  perSocket.push(...new Array<number>(targets.length).fill(0));
+  const opened: (ClientSocket | undefined)[] = new Array(targets.length);
+  const errors: string[] = [];
+  let failed = 0;
+  let next = 0;
+  const lane = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      try {
+        opened[i] = await connectOne(base + i, targets[i]!, timeoutMs);
+      } catch (err) {
+        failed++;
+        if (errors.length < 5) errors.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, lane));
+  sockets.push(...opened.filter((s): s is ClientSocket => s !== undefined));
+  send({ t: 'connected', connected: sockets.length, failed, errors, ms: Date.now() - started });
+}
+
+function startPhase(name: string): void {
+  phase = name;
+  histogram.clear();
+  counts = new Map();
+  received = 0;
+  firstReceiptAt = null;
+  lastReceiptAt = null;
+  perSocket.fill(0);
+}
+
+function answer(timedOut: boolean): void {
+  if (!waiting) return;
+  clearTimeout(waiting.timer);
+  const expected = new Set(waiting.ids);
+  const result: WorkerPhaseResult = {
+    phase,
+    sockets: sockets.length,
+    received,
+    counts: Object.fromEntries(waiting.ids.map((id) => [id, counts.get(id) ?? 0])),
+    unexpected: [...counts].reduce((n, [id, c]) => (expected.has(id) ? n : n + c), 0),
+    minPerSocket: perSocket.length === 0 ? 0 : Math.min(...perSocket),
+    maxPerSocket: perSocket.length === 0 ? 0 : Math.max(...perSocket),
+    histogram: histogram.entries(),
+    firstReceiptAt,
+    lastReceiptAt,
+    disconnects,
+    disconnectReasons: [...disconnectReasons],
+    timedOut,
+  };
+  waiting = null;
+  send({ t: 'result', ...result });
+}
+
+function expect(ids: string[], timeoutMs: number): void {
+  const missing = new Set(ids.filter((id) => (counts.get(id) ?? 0) < sockets.length));
+  waiting = { missing, ids, timer: setTimeout(() => answer(true), timeoutMs) };
+  if (missing.size === 0) answer(false);
+}
+
+async function closeAll(): Promise<void> {
+  for (const s of sockets) {
+    s.removeAllListeners('disconnect');
+    s.disconnect();
+  }
+  sockets = [];
+  perSocket = [];
+  disconnects = 0;
+  disconnectReasons.length = 0;
+  // Let the close frames go out before saying so.
+  await new Promise((r) => setTimeout(r, 200));
+  send({ t: 'closed' });
+}
+
+process.on('message', (m: ToWorker) => {
+  switch (m.t) {
+    case 'connect':
+      void connectAll(m.targets, m.concurrency, m.timeoutMs);
+      break;
+    case 'phase':
+      startPhase(m.name);
+      break;
+    case 'expect':
+      expect(m.ids, m.timeoutMs);
+      break;
+    case 'close':
+      void closeAll();
+      break;
+    case 'exit':
+      process.exit(0);
+  }
+});
+// The harness died: do not linger with thousands of sockets open.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,169 @@
+import type { ClientPool } from './fanout-clients.ts';
+import { LatencyHistogram, type LatencySummary } from './fanout-histogram.ts';
+import { startUsageMeter, type CpuUsage, type MeteredPids } from './fanout-meter.ts';
+import type { WorkerPhaseResult } from './fanout-protocol.ts';
+
+/**
+ * The two kinds of load of the fan-out benchmark, the same for Flock and
+ * the baseline; only the Poster differs.
+ *
+ * - fixed: tweets posted on a fixed schedule (open loop: the next post does
+ *   not wait for the previous one).
+ * - saturation: as fast as the whole system delivers: `window` posting lanes,
+ *   each posting its next tweet as soon as every socket has received its
+ *   previous one (closed loop). Open-loop overload would measure queues
+ *   growing until slow-consumer limits cut sockets off, not throughput.
+ *
+ * After the last post, the harness waits until every socket has every id
+ * (or the drain timeout), then stops the CPU meter.
+ */
+
+/** Posts one tweet and resolves to its id. */
+export type Poster = (seq: number) => Promise<string>;
+
+export type PhaseName = 'warmup' | 'fixed' | 'saturation';
+
+export interface PhaseResult {
+  name: PhaseName;
+  /** Tweets posted successfully. */
+  tweets: number;
+  postErrors: number;
+  postErrorSamples: string[];
+  /** HTTP latency of the posts themselves. */
+  postMs: LatencySummary;
+  sockets: number;
+  /** tweets × sockets */
+  expected: number;
+  /** Receipts of the phase's tweets. */
+  delivered: number;
+  /** Expected receipts that never came (per socket, per tweet). */
+  lost: number;
+  /** Receipts beyond one per socket and tweet. */
+  duplicates: number;
+  /** Receipts of ids that were not posted in this phase. */
+  unexpected: number;
+  /** From the first post to the last receipt. */
+  seconds: number;
+  deliveriesPerSecond: number;
+  /** tweet.createdAt → receipt, over every receipt. */
+  latencyMs: LatencySummary;
+  cpu: CpuUsage;
+  /** Server CPU-seconds (both nodes) per million deliveries. */
+  serverCpuPerMillion: number;
+  disconnects: number;
+  disconnectReasons: string[];
+  /** Some worker stopped waiting for the last deliveries at the drain timeout. */
+  drainTimedOut: boolean;
+}
+
+export interface PhaseContext {
+  pool: ClientPool;
+  post: Poster;
+  pids: MeteredPids;
+  drainTimeoutMs: number;
+  /** Sequence numbers of posts continue across phases, so texts stay distinct. */
+  nextSeq: { value: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Posting {
+  ids: string[];
+  errors: string[];
+  postMs: LatencyHistogram;
+}
+
+async function timedPost(ctx: PhaseContext, posting: Posting): Promise<string | null> {
+  const started = performance.now();
+  try {
+    const id = await ctx.post(ctx.nextSeq.value++);
+    posting.postMs.record(performance.now() - started);
+    posting.ids.push(id);
+    return id;
+  } catch (err) {
+    posting.errors.push((err as Error).message);
+    return null;
+  }
+}
+
+async function measure(ctx: PhaseContext, name: PhaseName, load: (posting: Posting) => Promise<void>): Promise<PhaseResult> {
+  ctx.pool.startPhase(name);
+  const posting: Posting = { ids: [], errors: [], postMs: new LatencyHistogram() };
+  const stopMeter = await startUsageMeter(ctx.pids);
+  const started = Date.now();
+  await load(posting);
+  const results = await ctx.pool.expect(posting.ids, ctx.drainTimeoutMs);
+  const cpu = await stopMeter();
+  return summarizePhase(name, posting, results, started, cpu);
+}
+
+function summarizePhase(name: PhaseName, posting: Posting, results: WorkerPhaseResult[], started: number, cpu: CpuUsage): PhaseResult {
+  const latency = new LatencyHistogram();
+  let delivered = 0;
+  let lost = 0;
+  let duplicates = 0;
+  for (const r of results) {
+    latency.merge(r.histogram);
+    for (const id of posting.ids) {
+      const n = r.counts[id] ?? 0;
+      delivered += n;
+      lost += Math.max(0, r.sockets - n);
+      duplicates += Math.max(0, n - r.sockets);
+    }
+  }
+  const sockets = results.reduce((n, r) => n + r.sockets, 0);
+  const last = Math.max(...results.map((r) => r.lastReceiptAt ?? started));
+  const seconds = Math.max(0.001, (last - started) / 1000);
+  return {
+    name,
+    tweets: posting.ids.length,
+    postErrors: posting.errors.length,
+    postErrorSamples: posting.errors.slice(0, 5),
+    postMs: posting.postMs.summary(),
+    sockets,
+    expected: posting.ids.length * sockets,
+    delivered,
+    lost,
+    duplicates,
+    unexpected: results.reduce((n, r) => n + r.unexpected, 0),
+    seconds,
+    deliveriesPerSecond: delivered / seconds,
+    latencyMs: latency.summary(),
+    cpu,
+    serverCpuPerMillion: delivered === 0 ? NaN : (cpu.servers / delivered) * 1e6,
+    disconnects: results.reduce((n, r) => n + r.disconnects, 0),
+    disconnectReasons: results.flatMap((r) => r.disconnectReasons).slice(0, 5),
+    drainTimedOut: results.some((r) => r.timedOut),
+  };
+}
+
+/** `rate` tweets a second for `seconds`, each post fired at its scheduled time. */
+export function fixedRatePhase(ctx: PhaseContext, name: 'warmup' | 'fixed', rate: number, seconds: number): Promise<PhaseResult> {
+  return measure(ctx, name, async (posting) => {
+    const count = Math.max(1, Math.round(rate * seconds));
+    const interval = 1000 / rate;
+    const t0 = performance.now();
+    const inFlight: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      const wait = t0 + i * interval - performance.now();
+      if (wait > 0) await sleep(wait);
+      inFlight.push(timedPost(ctx, posting));
+    }
+    await Promise.all(inFlight);
+  });
+}
+
+/** `window` lanes post back to back for `seconds`, each waiting until its previous tweet reached every socket. */
+export function saturationPhase(ctx: PhaseContext, window: number, seconds: number): Promise<PhaseResult> {
+  return measure(ctx, 'saturation', async (posting) => {
+    const deadline = performance.now() + seconds * 1000;
+    const lane = async () => {
+      while (performance.now() < deadline) {
+        const id = await timedPost(ctx, posting);
+        if (id === null) await sleep(50);
+        else await ctx.pool.waitTweet(id, ctx.drainTimeoutMs);
+      }
+    };
+    await Promise.all(Array.from({ length: window }, lane));
+  });
+}
