@@ -10,7 +10,7 @@ import type { SocketServer } from './socket-server.ts';
  * Turns committed domain events into socket pushes (at-most-once; `sync`
  * recovers what a client missed). Audience of a tweet: for an author with at
  * least LIVE_ROOM_THRESHOLD followers, the single room `author:<id>` (the
- * author's own sockets are in it too), which uWS publishes natively; for a
+ * author's own sockets join it too), which uWS publishes natively; for a
  * smaller author, the `user:` rooms of the author and each follower, so a
  * follower's socket pays no room membership for small accounts.
  */
@@ -28,10 +28,10 @@ export class LivePush {
       d.metrics.broadcasts.inc({ event: 'notification' });
     }));
     d.events.on('follow:changed', on((e) => this.followChanged(e.followerId, e.followeeId, e.following)));
-    d.events.on('session:revoked', on(async ({ sessionId }) => {
-      if (sessionId) d.sockets.kick(`session:${sessionId}`, DISCONNECT_CODES.LOGGED_OUT, 'logged out');
+    d.events.on('session:revoked', on(async ({ userId, sessionId }) => {
+      if (sessionId) d.sockets.kick({ room: `user:${userId}`, sessionId }, DISCONNECT_CODES.LOGGED_OUT, 'logged out');
     }));
-    d.events.on('user:deleted', on(async ({ userId }) => d.sockets.kick(`user:${userId}`, DISCONNECT_CODES.ACCOUNT_DELETED, 'account deleted')));
+    d.events.on('user:deleted', on(async ({ userId }) => d.sockets.kick({ room: `user:${userId}` }, DISCONNECT_CODES.ACCOUNT_DELETED, 'account deleted')));
   }
 
   private async followersCount(userId: string): Promise<number | null> {
@@ -71,9 +71,9 @@ export class LivePush {
     const count = (await this.followersCount(followeeId)) ?? 0;
     const threshold = this.d.config.LIVE_ROOM_THRESHOLD;
     if (count === threshold) {
-      // The author just became large: every online follower joins the room now.
+      // The author just became large: its own sockets and every online follower join the room now.
       const rows = await this.d.db.query<{ follower_id: string }>('SELECT follower_id FROM follows WHERE followee_id = $1', [followeeId]);
-      io.in(rows.map((r) => `user:${r.follower_id}`)).socketsJoin(room);
+      io.in([`user:${followeeId}`, ...rows.map((r) => `user:${r.follower_id}`)]).socketsJoin(room);
     } else if (count > threshold) {
       io.in(`user:${followerId}`).socketsJoin(room);
     }

@@ -33,6 +33,8 @@ export interface SocketData {
 
 interface KickOrder {
   room: string;
+  /** Only the sockets of this session (within the room). */
+  sessionId?: string;
   code: DisconnectCode;
   reason: string;
 }
@@ -73,8 +75,8 @@ function toAckError(err: unknown, log: Logger): AckError {
 /**
  * Socket.IO on the gateway's own HTTP transport (uWS `attachApp`, or the
  * node:http server), namespace `/`. Handshake auth with the access token;
- * each socket joins `user:<id>`, `session:<sid>`, `author:<self>` and
- * `author:<id>` of the large accounts it follows. Clients cannot join rooms.
+ * each socket joins `user:<id>` and `author:<id>` of the large accounts it
+ * follows (and its own when it is large). Clients cannot join rooms.
  */
 export class SocketServer {
   readonly io: FlockIo;
@@ -120,10 +122,13 @@ export class SocketServer {
       if (err instanceof FlockError) throw refuse(err.code, err.message);
       throw refuse('FLOCK_ERR_UNAVAILABLE', 'Could not check the token; retry');
     }
+    // Large accounts among those followed, and the user itself when large (its own tweets then go to its author room).
     const rows = await this.d.db
       .query<{ followee_id: string }>(
         `SELECT f.followee_id FROM follows f JOIN users u ON u.id = f.followee_id
-          WHERE f.follower_id = $1 AND u.followers_count >= $2`,
+          WHERE f.follower_id = $1 AND u.followers_count >= $2
+         UNION ALL
+         SELECT id FROM users WHERE id = $1 AND followers_count >= $2`,
         [principal.userId, this.d.config.LIVE_ROOM_THRESHOLD],
       )
       .catch(() => {
@@ -133,8 +138,9 @@ export class SocketServer {
   }
 
   private onConnection(socket: FlockSocket): void {
-    const { userId, sessionId, authorRooms } = socket.data;
-    void socket.join([`user:${userId}`, `author:${userId}`, ...(sessionId ? [`session:${sessionId}`] : []), ...authorRooms]);
+    const { userId, authorRooms } = socket.data;
+    // Few rooms per socket: each single-member room costs memory here and a channel in Redis.
+    void socket.join([`user:${userId}`, ...authorRooms]);
     socket.data.authorRooms = []; // joined; do not keep the list per socket
     this.d.metrics.socketsConnected.inc();
     socket.on('disconnect', (reason) => {
@@ -190,9 +196,10 @@ export class SocketServer {
   }
 
   /** Disconnects every socket in a room, on every node, telling it why and whether to reconnect. */
-  kick(room: string, code: DisconnectCode, reason: string): void {
-    this.kickLocal({ room, code, reason });
-    if (this.d.adapter) this.io.serverSideEmit('flock:kick', { room, code, reason });
+  kick(target: { room: string; sessionId?: string }, code: DisconnectCode, reason: string): void {
+    const order: KickOrder = { ...target, code, reason };
+    this.kickLocal(order);
+    if (this.d.adapter) this.io.serverSideEmit('flock:kick', order);
   }
 
   private kickLocal(k: KickOrder): void {
@@ -200,7 +207,7 @@ export class SocketServer {
     if (!ids) return;
     for (const sid of [...ids]) {
       const socket = this.io.of('/').sockets.get(sid);
-      if (socket) this.kickSocket(socket, k.code, k.reason);
+      if (socket && (k.sessionId === undefined || socket.data.sessionId === k.sessionId)) this.kickSocket(socket, k.code, k.reason);
     }
   }
 

@@ -83,6 +83,9 @@ for (const transport of ['uws', 'node'] as TransportName[]) {
       expect(lateTweets.items.map((x) => x.id)).not.toContain(third.id);
       const rooms = t.gw.sockets.io.of('/').adapter.rooms;
       expect(rooms.get(`author:${star.id}`)?.size).toBe(1); // fans[0]'s socket; small authors have no room members
+      // A socket holds its user room and the rooms of the large accounts it follows, nothing more.
+      const fanSocket = [...t.gw.sockets.io.of('/').sockets.values()].find((s) => s.data.userId === fans[0]!.id)!;
+      expect([...fanSocket.rooms].sort()).toEqual([fanSocket.id, `author:${star.id}`, `user:${fans[0]!.id}`].sort());
     });
 
     it('pushes notifications to the user and answers sync with what was missed', async () => {
