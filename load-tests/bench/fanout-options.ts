@@ -1,4 +1,4 @@
-import { BenchOptionsError } from './options.ts';
+import { BenchOptionsError, numberReader } from './options.ts';
 
 /** Settings of the `fanout` scenario, from BENCH_* environment variables (on top of the shared BenchOptions). */
 export interface FanoutOptions {
@@ -38,16 +38,7 @@ export const MAX_SOCKETS_PER_WORKER = 15_000;
 
 export function readFanoutOptions(env: Record<string, string | undefined>): FanoutOptions {
   const problems: string[] = [];
-  const number = (name: string, fallback: number, min: number, integer = true): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      problems.push(`${name}=${raw}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
-      return fallback;
-    }
-    return n;
-  };
+  const number = numberReader(env, problems);
   const sockets = number('BENCH_SOCKETS', 10_000, 2);
   const options: FanoutOptions = {
     sockets,

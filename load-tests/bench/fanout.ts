@@ -15,7 +15,7 @@ import { BenchOptionsError, type BenchOptions } from './options.ts';
 import { startRedis } from './redis-process.ts';
 import { format } from './report.ts';
 import { createStorage, postgresServerVersion } from './storage.ts';
-import os from 'node:os';
+import { machine } from './machine.ts';
 
 /**
  * `npm run bench -- fanout`: live tweet delivery to N sockets over two
@@ -28,16 +28,6 @@ import os from 'node:os';
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
-}
 
 /** CPU used by other processes over one second while nothing of the benchmark runs, in percent of one core. */
 async function foreignLoad(): Promise<number | null> {

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { FlockApi } from './api.ts';
 import { startCpuMeter } from './cpu.ts';
@@ -24,6 +23,7 @@ import type { BenchOptions } from './options.ts';
 import { banner, format, markdownTable, textTable } from './report.ts';
 import { DEFAULT_SEED_PLAN, fillerText, seed, type SeededData } from './seed.ts';
 import { createStorage, postgresServerVersion } from './storage.ts';
+import { machine } from './machine.ts';
 
 /**
  * `npm run bench -- http`: req/s and latency of three API routes, with the
@@ -168,16 +168,6 @@ async function foreignLoad(): Promise<number | null> {
   return (await stop()).other;
 }
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
-}
 
 interface HttpReport {
   scenario: 'http';

@@ -28,10 +28,12 @@ export class BenchOptionsError extends Error {
   }
 }
 
-/** Parses BENCH_* settings; every problem is listed at once. Empty strings count as unset. */
-export function readBenchOptions(env: Record<string, string | undefined>): BenchOptions {
-  const problems: string[] = [];
-  const number = (name: string, fallback: number, min: number, integer: boolean): number => {
+/**
+ * Reads numeric BENCH_* settings, collecting every problem into `problems` (empty strings count as
+ * unset), so a scenario can list them all at once.
+ */
+export function numberReader(env: Record<string, string | undefined>, problems: string[]) {
+  return (name: string, fallback: number, min: number, integer = true): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
@@ -41,6 +43,12 @@ export function readBenchOptions(env: Record<string, string | undefined>): Bench
     }
     return n;
   };
+}
+
+/** Parses BENCH_* settings; every problem is listed at once. Empty strings count as unset. */
+export function readBenchOptions(env: Record<string, string | undefined>): BenchOptions {
+  const problems: string[] = [];
+  const number = numberReader(env, problems);
   const options: BenchOptions = {
     durationSeconds: number('BENCH_DURATION', 5, 1, true),
     connections: number('BENCH_CONNECTIONS', 50, 1, true),
