@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertService, redisAvailable, REDIS_URL, skipWithout } from '../support/services.ts';
+import { assertService, redisAvailable, REDIS_URL } from '../support/services.ts';
 import { makeApi, startTestGateway, type TestGateway } from '../support/test-gateway.ts';
 
 const LIMITS = {
@@ -81,7 +81,7 @@ describe('rate limits in memory', () => {
 
 describe('rate limits in Redis', async () => {
   const available = await redisAvailable();
-  describe.skipIf(skipWithout(available))('', () => {
+  describe('with its services', () => {
     const prefix = `flocktest:${process.pid}:${Date.now().toString(36)}:`;
     beforeAll(() => assertService('redis', available));
     rateLimitSuite('redis', () => ({ REDIS_URL, REDIS_KEY_PREFIX: prefix }));

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter } from '../../src/rate-limit/redis-rate-limiter.ts';
-import { REDIS_URL, assertService, redisAvailable, skipWithout } from '../support/services.ts';
+import { REDIS_URL, assertService, redisAvailable } from '../support/services.ts';
 import { rateLimiterContract } from './rate-limiter.contract.ts';
 
 const available = await redisAvailable();
@@ -33,7 +33,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(skipWithout(available))('RedisRateLimiter', () => {
+describe('RedisRateLimiter', () => {
   let redis: Redis;
 
   beforeAll(async () => {

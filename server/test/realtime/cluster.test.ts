@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { RedisProcess } from '../support/redis-process.ts';
-import { assertService, createTestDatabase, postgresAvailable, skipWithout } from '../support/services.ts';
+import { assertService, createTestDatabase, postgresAvailable } from '../support/services.ts';
 import { collect, connectSocket, type TestSocket } from '../support/socket-client.ts';
 import { makeApi, type Api } from '../support/test-gateway.ts';
 import { expiredAccessToken } from '../support/tokens.ts';
@@ -20,7 +20,7 @@ interface User {
  */
 describe('a cluster of three gateway processes', async () => {
   const available = await postgresAvailable();
-  describe.skipIf(skipWithout(available))('', () => {
+  describe('with its services', () => {
     let db: Awaited<ReturnType<typeof createTestDatabase>>;
     let redis: RedisProcess;
     let nodes: GatewayProcess[];

@@ -9,7 +9,7 @@ import { openRedis } from '../../src/redis/open-redis.ts';
 import { redisTarget } from '../../src/redis/redis-target.ts';
 import { rateLimiterContract } from '../rate-limit/rate-limiter.contract.ts';
 import { startRedisCluster, until, type RedisCluster } from '../support/redis-cluster.ts';
-import { assertService, createTestDatabase, postgresAvailable, REDIS_SERVER_HINT, redisServerBinary, skipWithout } from '../support/services.ts';
+import { assertService, createTestDatabase, postgresAvailable, REDIS_SERVER_HINT, redisServerBinary } from '../support/services.ts';
 import { collect, connectSocket, serverClosed, type TestSocket } from '../support/socket-client.ts';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.ts';
 
@@ -20,7 +20,6 @@ const pgUp = await postgresAvailable();
 /** One private Redis Cluster (3 masters) for every suite of this file. */
 let cluster: RedisCluster;
 beforeAll(async () => {
-  if (skipWithout(binaries)) return; // locally without redis-server: the suites below are skipped
   if (!binaries) throw new Error(`this suite starts a Redis Cluster: ${REDIS_SERVER_HINT}`);
   cluster = await startRedisCluster(3);
 }, 30_000);
@@ -32,7 +31,7 @@ afterAll(async () => {
 const shardSubscribers = async (channel: string): Promise<number> =>
   (await cluster.eachNode(async (n) => Number(((await n.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]))).reduce((a, b) => a + b, 0);
 
-describe.skipIf(skipWithout(binaries))('RedisRateLimiter on a Redis Cluster', () => {
+describe('RedisRateLimiter on a Redis Cluster', () => {
   const prefix = `flocktest:${randomBytes(4).toString('hex')}:`;
   let client: Cluster;
 
@@ -58,7 +57,7 @@ describe.skipIf(skipWithout(binaries))('RedisRateLimiter on a Redis Cluster', ()
   });
 });
 
-describe.skipIf(skipWithout(binaries && pgUp))('two gateways joined through a Redis Cluster', () => {
+describe('two gateways joined through a Redis Cluster', () => {
   const prefix = `flocktest:${randomBytes(4).toString('hex')}:`;
   /** The adapter's shard channel of a room (socket.io-redis-adapter: `<prefix>#<nsp>#<room>#`). */
   const roomChannel = (room: string) => `${prefix}sio#/#${room}#`;

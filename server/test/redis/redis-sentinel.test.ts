@@ -8,13 +8,13 @@ import { openRedisClients, type RedisClients } from '../../src/redis/open-redis.
 import { redisTarget } from '../../src/redis/redis-target.ts';
 import { until } from '../support/redis-cluster.ts';
 import { startRedisSentinel, type RedisSentinelSet } from '../support/redis-sentinel.ts';
-import { REDIS_SERVER_HINT, redisServerBinary, skipWithout } from '../support/services.ts';
+import { REDIS_SERVER_HINT, redisServerBinary } from '../support/services.ts';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.ts';
 
 const silent = pino({ level: 'silent' });
 const binaries = redisServerBinary();
 
-describe.skipIf(skipWithout(binaries))('Redis Sentinel (one master, one replica, one sentinel)', () => {
+describe('Redis Sentinel (one master, one replica, one sentinel)', () => {
   const prefix = `flocktest:${randomBytes(4).toString('hex')}:`;
   let set: RedisSentinelSet;
   let env: Record<string, string>;

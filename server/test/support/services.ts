@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
 
-export const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 export const PG_ADMIN_URL = process.env.FLOCK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.FLOCK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -46,12 +45,9 @@ export async function postgresAvailable(): Promise<boolean> {
 export const redisAvailable = (): Promise<boolean> => tcpOpen(REDIS_URL, 6379);
 
 /**
- * Whether a suite needing a service should be skipped. Locally a missing
- * service skips; under CI=true it never skips: the suite runs and fails with
- * the install hint (see `assertService`).
+ * A suite that needs a service never skips: it fails at once with the install hint, locally as
+ * in CI (call this first in the suite's beforeAll).
  */
-export const skipWithout = (available: boolean): boolean => !available && !CI;
-
 export function assertService(name: keyof typeof HINTS, available: boolean): void {
   if (!available) throw new Error(`${name} is required for this suite: ${HINTS[name]}`);
 }
