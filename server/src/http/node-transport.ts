@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { clientIp, serializeBody, type HttpResponse, type SocketIoAttachable, type Transport, type TransportOptions } from './types.ts';
-
-const TOO_LARGE = JSON.stringify({ error: { code: 'FLOCK_ERR_PAYLOAD_TOO_LARGE', message: 'The request body is too large' } });
+import { clientIp, INTERNAL_ERROR, serializeBody, type HttpResponse, type SocketIoAttachable, type Transport, type TransportOptions, TOO_LARGE_BODY } from './types.ts';
 
 /** HTTP on node:http (or node:https): the fallback when uWS cannot load, and a choice by config. */
 export class NodeTransport implements Transport {
@@ -41,7 +39,7 @@ export class NodeTransport implements Transport {
     });
     const tooLarge = (): void => {
       res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-      res.end(TOO_LARGE, () => req.socket.destroy());
+      res.end(TOO_LARGE_BODY, () => req.socket.destroy());
     };
     if (Number(headers['content-length'] ?? 0) > limit) {
       tooLarge();
@@ -57,7 +55,7 @@ export class NodeTransport implements Transport {
           },
           (err: unknown) => {
             this.opts.onError(err);
-            if (!gone) this.write(res, { status: 500, body: { error: { code: 'FLOCK_ERR_INTERNAL', message: 'Internal error' } } });
+            if (!gone) this.write(res, INTERNAL_ERROR);
           },
         )
         .finally(() => {

@@ -1,3 +1,5 @@
+import { FlockError } from '../errors.ts';
+
 /**
  * The transport-neutral HTTP seam. A transport (uWS or node:http) turns a wire
  * request into an HttpRequest — body already read and size-limited — calls the
@@ -74,3 +76,7 @@ export function clientIp(remote: string, forwardedFor: string | undefined, trust
   }
   return remote;
 }
+
+/** Answers the transports give themselves, before or outside the dispatcher, from the one error catalog. */
+export const TOO_LARGE_BODY = JSON.stringify(new FlockError('FLOCK_ERR_PAYLOAD_TOO_LARGE').toBody());
+export const INTERNAL_ERROR: HttpResponse = { status: 500, body: new FlockError('FLOCK_ERR_INTERNAL').toBody() };

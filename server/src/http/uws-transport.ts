@@ -3,6 +3,7 @@ import type { HttpRequest as UwsRequest, HttpResponse as UwsResponse, TemplatedA
 import type { Uws } from './load-uws.ts';
 import {
   clientIp,
+  INTERNAL_ERROR,
   serializeBody,
   STATUS_TEXT,
   type HttpRequest,
@@ -10,9 +11,8 @@ import {
   type SocketIoAttachable,
   type Transport,
   type TransportOptions,
+  TOO_LARGE_BODY,
 } from './types.ts';
-
-const TOO_LARGE = JSON.stringify({ error: { code: 'FLOCK_ERR_PAYLOAD_TOO_LARGE', message: 'The request body is too large' } });
 
 /** HTTP on uWebSockets.js. The app is exposed so Socket.IO can attach to the same port. */
 export class UwsTransport implements Transport {
@@ -72,7 +72,7 @@ export class UwsTransport implements Transport {
           },
           (err: unknown) => {
             this.opts.onError(err);
-            if (!aborted) this.write(res, { status: 500, body: { error: { code: 'FLOCK_ERR_INTERNAL', message: 'Internal error' } } });
+            if (!aborted) this.write(res, INTERNAL_ERROR);
           },
         )
         .finally(() => {
@@ -106,7 +106,7 @@ export class UwsTransport implements Transport {
         .writeStatus('413 Payload Too Large')
         .writeHeader('content-type', 'application/json; charset=utf-8')
         .writeHeader('connection', 'close')
-        .end(TOO_LARGE, true);
+        .end(TOO_LARGE_BODY, true);
     });
   }
 

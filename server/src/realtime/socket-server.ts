@@ -1,6 +1,5 @@
 import {
   DISCONNECT_CODES,
-  type Ack,
   type AckError,
   type ClientToServerEvents,
   type DisconnectCode,
@@ -256,4 +255,3 @@ export class SocketServer {
   }
 }
 
-export type { Ack };
