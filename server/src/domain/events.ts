@@ -7,9 +7,10 @@ import type { Notification, Tweet } from '@flock/client/protocol';
  * to push them to sockets.
  */
 export interface DomainEventMap {
-  'tweet:created': [Tweet];
+  /** authorFollowers: the author's follower count as of the commit (the live push picks its rooms by it). */
+  'tweet:created': [{ tweet: Tweet; authorFollowers: number }];
   'tweet:updated': [Tweet];
-  'tweet:deleted': [{ id: string; authorId: string }];
+  'tweet:deleted': [{ id: string; authorId: string; authorFollowers: number }];
   'notification:created': [{ userId: string; notification: Notification }];
   'follow:changed': [{ followerId: string; followeeId: string; following: boolean }];
   'session:revoked': [{ userId: string; sessionId: string | null }];

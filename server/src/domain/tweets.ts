@@ -49,18 +49,21 @@ export class TweetService {
       });
     }
     const id = this.d.ids.next();
-    const { tweet, notes } = await this.d.db.transaction(async (tx) => {
+    const { tweet, notes, authorFollowers } = await this.d.db.transaction(async (tx) => {
       if (replyTo) {
         const parent = await tx.query('UPDATE tweets SET reply_count = reply_count + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING id', [replyTo]);
         if (parent.length === 0) throw notFound('The tweet you reply to does not exist');
       }
       await tx.query('INSERT INTO tweets (id, author_id, text, reply_to_id) VALUES ($1, $2, $3, $4)', [id, authorId, text, replyTo]);
-      await tx.query('UPDATE users SET tweets_count = tweets_count + 1 WHERE id = $1', [authorId]);
+      const [author] = await tx.query<{ followers_count: number }>(
+        'UPDATE users SET tweets_count = tweets_count + 1 WHERE id = $1 RETURNING followers_count',
+        [authorId],
+      );
       const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, authorId, id));
       const r = await this.row(tx, id);
-      return { tweet: toTweet(r!), notes };
+      return { tweet: toTweet(r!), notes, authorFollowers: author?.followers_count ?? 0 };
     });
-    this.d.events.emit('tweet:created', tweet);
+    this.d.events.emit('tweet:created', { tweet, authorFollowers });
     for (const n of notes) this.d.events.emit('notification:created', n);
     return tweet;
   }
@@ -85,7 +88,7 @@ export class TweetService {
 
   /** Soft delete: the row stays for counters and replies, but the tweet is gone from every read and its notifications are removed. */
   async delete(userId: string, id: string): Promise<void> {
-    await this.d.db.transaction(async (tx) => {
+    const authorFollowers = await this.d.db.transaction(async (tx) => {
       const [cur] = await tx.query<{ author_id: string; reply_to_id: string | null }>(
         'SELECT author_id, reply_to_id FROM tweets WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
         [id],
@@ -93,11 +96,15 @@ export class TweetService {
       if (!cur) throw notFound('No such tweet');
       if (cur.author_id !== userId) throw forbidden('Only the author can delete this tweet');
       await tx.query('UPDATE tweets SET deleted_at = now() WHERE id = $1', [id]);
-      await tx.query('UPDATE users SET tweets_count = tweets_count - 1 WHERE id = $1', [userId]);
+      const [author] = await tx.query<{ followers_count: number }>(
+        'UPDATE users SET tweets_count = tweets_count - 1 WHERE id = $1 RETURNING followers_count',
+        [userId],
+      );
       if (cur.reply_to_id) await tx.query('UPDATE tweets SET reply_count = reply_count - 1 WHERE id = $1', [cur.reply_to_id]);
       await tx.query('DELETE FROM notifications WHERE tweet_id = $1', [id]);
+      return author?.followers_count ?? 0;
     });
-    this.d.events.emit('tweet:deleted', { id, authorId: userId });
+    this.d.events.emit('tweet:deleted', { id, authorId: userId, authorFollowers });
   }
 
   async listByAuthor(handle: string, q: TimelineQuery) {

@@ -21,8 +21,8 @@ export class LivePush {
     const on = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => (...a: A) => {
       fn(...a).catch((err: unknown) => d.log.warn({ err: (err as Error).message }, 'live push failed'));
     };
-    d.events.on('tweet:created', on((t: Tweet) => this.tweetCreated(t)));
-    d.events.on('tweet:deleted', on((e: { id: string; authorId: string }) => this.tweetDeleted(e.id, e.authorId)));
+    d.events.on('tweet:created', on(({ tweet, authorFollowers }: { tweet: Tweet; authorFollowers: number }) => this.tweetCreated(tweet, authorFollowers)));
+    d.events.on('tweet:deleted', on((e) => this.tweetDeleted(e.id, e.authorId, e.authorFollowers)));
     d.events.on('notification:created', on(async ({ userId, notification }) => {
       d.sockets.io.to(`user:${userId}`).emit('notification', { id: notification.id, notification });
       d.metrics.broadcasts.inc({ event: 'notification' });
@@ -40,22 +40,21 @@ export class LivePush {
   }
 
   /** Rooms that reach every online follower of an author, and the author's own sockets. */
-  async audience(authorId: string): Promise<string[]> {
-    const count = await this.followersCount(authorId);
-    if (count !== null && count >= this.d.config.LIVE_ROOM_THRESHOLD) return [`author:${authorId}`];
+  async audience(authorId: string, followers: number): Promise<string[]> {
+    if (followers >= this.d.config.LIVE_ROOM_THRESHOLD) return [`author:${authorId}`];
     const rows = await this.d.db.query<{ follower_id: string }>('SELECT follower_id FROM follows WHERE followee_id = $1', [authorId]);
     return [`user:${authorId}`, ...rows.map((r) => `user:${r.follower_id}`)];
   }
 
-  private async tweetCreated(tweet: Tweet): Promise<void> {
-    const rooms = await this.audience(tweet.author.id);
+  private async tweetCreated(tweet: Tweet, authorFollowers: number): Promise<void> {
+    const rooms = await this.audience(tweet.author.id, authorFollowers);
     this.d.sockets.io.to(rooms).emit('tweet', { id: tweet.id, tweet });
     this.d.metrics.broadcasts.inc({ event: 'tweet' });
     this.d.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(tweet.createdAt)) / 1000);
   }
 
-  private async tweetDeleted(tweetId: string, authorId: string): Promise<void> {
-    const rooms = await this.audience(authorId);
+  private async tweetDeleted(tweetId: string, authorId: string, authorFollowers: number): Promise<void> {
+    const rooms = await this.audience(authorId, authorFollowers);
     this.d.sockets.io.to(rooms).emit('tweet:deleted', { id: `deleted:${tweetId}`, tweetId, authorId });
     this.d.metrics.broadcasts.inc({ event: 'tweet:deleted' });
   }
