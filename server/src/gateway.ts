@@ -61,14 +61,6 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
   try {
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
-    if (db.kind === 'pglite') {
-      // PGlite has no autovacuum: without statistics the planner picks poor plans (the home timeline
-      // measured 1.9 ms before ANALYZE, 0.6 ms after). Refresh them now and every ten minutes.
-      await db.exec('ANALYZE');
-      const analyze = setInterval(() => void db.exec('ANALYZE').catch((err: unknown) => log.warn({ err }, 'ANALYZE failed')), 600_000);
-      analyze.unref();
-      closers.push(async () => clearInterval(analyze));
-    }
 
     const checks: ReadinessCheck[] = [{ name: db.kind, check: () => db.ping(), critical: true }];
     let limiter: RateLimiter;

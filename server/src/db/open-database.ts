@@ -36,9 +36,9 @@ function lockDataDir(dir: string): () => void {
  */
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (!config.DATABASE_URL) {
-    if (config.DATA_DIR.startsWith('memory://')) return openPgliteDatabase('memory://');
+    if (config.DATA_DIR.startsWith('memory://')) return openPgliteDatabase('memory://', log);
     const unlock = lockDataDir(config.DATA_DIR);
-    const db = await openPgliteDatabase(path.join(config.DATA_DIR, 'pglite'));
+    const db = await openPgliteDatabase(path.join(config.DATA_DIR, 'pglite'), log);
     return { ...db, close: async () => { await db.close(); unlock(); } };
   }
   const db = await openPostgresDatabase(config.DATABASE_URL, config.DB_POOL_SIZE, log);
