@@ -52,9 +52,12 @@ export async function listNotifications(
       ORDER BY n.id ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
     [userId, forward ? (q.cursor ?? q.after) : (q.cursor ?? null), q.unreadOnly ?? false, q.limit + 1],
   );
-  const p = page(rows, q.limit, toNotification, (r) => r.id);
-  const [unread] = await db.query<{ n: string }>('SELECT count(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL', [userId]);
-  return { ...p, unread: Number(unread?.n ?? 0) };
+  return page(rows, q.limit, toNotification, (r) => r.id);
+}
+
+export async function unreadCount(db: Queryable, userId: string): Promise<number> {
+  const [row] = await db.query<{ n: string }>('SELECT count(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL', [userId]);
+  return Number(row?.n ?? 0);
 }
 
 export async function markRead(db: Queryable, userId: string, upTo: string): Promise<number> {

@@ -191,7 +191,7 @@ export class SocketServer {
       listNotifications(this.d.db, userId, { limit, after: back(req.notificationsAfter) ?? '0' }),
       this.d.tweets.home(userId, { limit, sinceId: back(req.timelineSinceId) }),
     ]);
-    return { notifications: { items: n.items, next: n.next }, timeline };
+    return { notifications: n, timeline };
   }
 
   /** Disconnects every socket in a room, on every node, telling it why and whether to reconnect. */

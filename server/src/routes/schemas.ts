@@ -57,3 +57,13 @@ export const reactionParams = z.object({ id, kind: z.enum(REACTION_KINDS) });
 
 export const limit = z.coerce.number().int().min(1).max(100).default(20).describe('page size, at most 100');
 export const pageQuery = z.object({ limit, cursor: id.optional().describe('the `next` of the previous page') });
+
+/** Tweet lists (a user's tweets, the home timeline): newest first, with cursor, max_id and since_id. */
+export const tweetListQuery = z.object({
+  limit,
+  cursor: id.optional().describe('the `next` of the previous page (exclusive upper bound)'),
+  max_id: id.optional().describe('only tweets with id ≤ max_id'),
+  since_id: id.optional().describe('only tweets newer than since_id'),
+});
+
+export const toTimelineQuery = (q: z.infer<typeof tweetListQuery>) => ({ limit: q.limit, cursor: q.cursor, maxId: q.max_id, sinceId: q.since_id });

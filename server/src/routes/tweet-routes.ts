@@ -1,13 +1,12 @@
 import { REACTION_KINDS } from '@flock/client/protocol';
 import { z } from 'zod';
 import type { CommentService } from '../domain/comments.ts';
-import { listNotifications, markRead } from '../domain/notifications.ts';
+import { listNotifications, markRead, unreadCount } from '../domain/notifications.ts';
 import type { ReactionService } from '../domain/reactions.ts';
 import type { TweetService } from '../domain/tweets.ts';
 import type { Database } from '../db/database.ts';
 import { noContent, ok, route, type Route } from '../http/route.ts';
-import { id, idParams, limit, pageQuery, reactionParams, tweetText } from './schemas.ts';
-import { toTimelineQuery, tweetListQuery } from './user-routes.ts';
+import { id, idParams, limit, pageQuery, reactionParams, toTimelineQuery, tweetListQuery, tweetText } from './schemas.ts';
 
 const createTweet = z.strictObject({ text: tweetText, replyTo: id.nullable().optional() });
 const editText = z.strictObject({ text: tweetText });
@@ -159,15 +158,13 @@ export function tweetRoutes(d: { db: Database; tweets: TweetService; comments: C
         unread: z.enum(['true', 'false']).optional().describe('only unread ones'),
       }),
       responses: { 200: 'A page of notifications and the unread count' },
-      handler: async ({ principal, query }) =>
-        ok(
-          await listNotifications(d.db, principal.userId, {
-            limit: query.limit,
-            cursor: query.cursor,
-            after: query.after,
-            unreadOnly: query.unread === 'true',
-          }),
-        ),
+      handler: async ({ principal, query }) => {
+        const [list, unread] = await Promise.all([
+          listNotifications(d.db, principal.userId, { limit: query.limit, cursor: query.cursor, after: query.after, unreadOnly: query.unread === 'true' }),
+          unreadCount(d.db, principal.userId),
+        ]);
+        return ok({ ...list, unread });
+      },
     }),
     route({
       method: 'POST',

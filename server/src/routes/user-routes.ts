@@ -3,7 +3,7 @@ import type { FollowService } from '../domain/follows.ts';
 import type { TweetService } from '../domain/tweets.ts';
 import type { UserService } from '../domain/users.ts';
 import { noContent, ok, route, type Route } from '../http/route.ts';
-import { birthDate, email, graphemeText, handleParams, id, limit, newHandle, nullableUrl, pageQuery } from './schemas.ts';
+import { birthDate, email, graphemeText, handleParams, newHandle, nullableUrl, pageQuery, toTimelineQuery, tweetListQuery } from './schemas.ts';
 
 const patchBody = z
   .strictObject({
@@ -19,14 +19,6 @@ const patchBody = z
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
 
-export const tweetListQuery = z.object({
-  limit,
-  cursor: id.optional().describe('the `next` of the previous page (exclusive upper bound)'),
-  max_id: id.optional().describe('only tweets with id ≤ max_id'),
-  since_id: id.optional().describe('only tweets newer than since_id'),
-});
-
-export const toTimelineQuery = (q: z.infer<typeof tweetListQuery>) => ({ limit: q.limit, cursor: q.cursor, maxId: q.max_id, sinceId: q.since_id });
 
 export function userRoutes(d: { users: UserService; follows: FollowService; tweets: TweetService }): Route[] {
   return [
