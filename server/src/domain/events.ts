@@ -9,7 +9,6 @@ import type { Notification, Tweet } from '@flock/client/protocol';
 export interface DomainEventMap {
   /** authorFollowers: the author's follower count as of the commit (the live push picks its rooms by it). */
   'tweet:created': [{ tweet: Tweet; authorFollowers: number }];
-  'tweet:updated': [Tweet];
   'tweet:deleted': [{ id: string; authorId: string; authorFollowers: number }];
   'notification:created': [{ userId: string; notification: Notification }];
   'follow:changed': [{ followerId: string; followeeId: string; following: boolean }];

@@ -81,7 +81,6 @@ export class TweetService {
       const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, userId, id, extractMentions(cur.text)));
       return { tweet: toTweet((await this.row(tx, id))!), notes };
     });
-    this.d.events.emit('tweet:updated', tweet);
     for (const n of notes) this.d.events.emit('notification:created', n);
     return tweet;
   }
