@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { registerCleanup } from './cleanup.ts';
+import { stoppableChild } from './cleanup.ts';
 import { freePort } from './gateway-process.ts';
 
 /** One node of the fan-out baseline (baseline-server.ts) as a child process, like the gateways. */
@@ -33,22 +33,7 @@ export async function startBaselineProcess(redisUrl: string, nodeId: number): Pr
       if (problems.length > 100) problems.shift();
     });
   }
-  const killNow = () => child.kill('SIGKILL');
-  process.once('exit', killNow);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (running()) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(killNow, 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.off('exit', killNow);
-    })().finally(unregister));
-  const unregister = registerCleanup(stop);
+  const { stop, running } = stoppableChild(child, 10_000);
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /**
  * Resources a benchmark must release even when it is interrupted (Ctrl-C):
  * gateway children, scratch databases, temp directories. Normal runs release
@@ -23,4 +24,29 @@ export async function runCleanups(): Promise<void> {
     const task = tasks.pop()!;
     await task().catch((err: unknown) => process.stderr.write(`cleanup failed: ${(err as Error).message}\n`));
   }
+}
+
+/**
+ * Makes a child process stoppable the way every benchmark child must be: `stop()` sends SIGTERM
+ * and SIGKILL after `graceMs`; the child is killed if this process exits first, and stopped by
+ * `runCleanups()` on Ctrl-C.
+ */
+export function stoppableChild(child: ChildProcess, graceMs: number): { stop: () => Promise<void>; running: () => boolean } {
+  const killNow = () => child.kill('SIGKILL');
+  process.once('exit', killNow);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      if (running()) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(killNow, graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      process.off('exit', killNow);
+    })().finally(unregister));
+  const unregister = registerCleanup(stop);
+  return { stop, running };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { registerCleanup } from './cleanup.ts';
+import { stoppableChild } from './cleanup.ts';
 import { freePort } from './gateway-process.ts';
 
 /**
@@ -32,21 +32,7 @@ export async function startRedis(): Promise<RedisProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const killNow = () => child.kill('SIGKILL');
-  process.once('exit', killNow);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(killNow, 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.off('exit', killNow);
-    })().finally(unregister));
-  const unregister = registerCleanup(stop);
+  const { stop } = stoppableChild(child, 5000);
 
   await new Promise<void>((resolve, reject) => {
     let out = '';
