@@ -74,7 +74,8 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     const bounds = queryBounds(q);
     if (bounds.upTo === '-1') return { items: [], next: null };
     const ask = want + SLACK;
-    let [state, epoch] = await cacheCall(() => Promise.all([this.d.cache.read(userId, bounds, ask), this.d.cache.largeEpoch()]));
+    const [first, epoch] = await cacheCall(() => Promise.all([this.d.cache.read(userId, bounds, ask), this.d.cache.largeEpoch()]));
+    let state = first;
     let path: ReadPath = 'cache';
     if (!state) {
       if (!(await this.rebuild(userId, epoch))) return null;
