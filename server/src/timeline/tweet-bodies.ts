@@ -1,6 +1,7 @@
 import type { Tweet, TweetCounts, UserSummary } from '@flock/client/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
+import type { AuthorCols, TweetRow } from '../domain/rows.ts';
 import type { BodyCache } from './body-cache.ts';
 
 /** A tweet as cached: everything but its author's summary, which is cached once per author. */
@@ -14,18 +15,7 @@ interface TweetBody {
   counts: TweetCounts;
 }
 
-interface BodyRow {
-  id: string;
-  author_id: string;
-  text: string;
-  reply_to_id: string | null;
-  created_at: Date;
-  edited_at: Date | null;
-  like_count: number;
-  repost_count: number;
-  comment_count: number;
-  reply_count: number;
-}
+type BodyRow = Omit<TweetRow, keyof AuthorCols> & { author_id: string };
 
 const tweetKey = (id: string) => `tw:${id}`;
 const authorKey = (id: string) => `au:${id}`;
@@ -63,39 +53,35 @@ export class TweetBodies {
     this.d.log.warn({ err: (err as Error).message, op }, 'tweet body cache unavailable; using PostgreSQL');
   }
 
+  /**
+   * Values of `ids` from the cache, the rest loaded from PostgreSQL by `load` (which leaves out
+   * what does not exist) and filled into the cache for the next reader.
+   */
+  private async readThrough<T>(ids: readonly string[], key: (id: string) => string, load: (missing: string[]) => Promise<T[]>, idOf: (v: T) => string): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    const hits = await this.cached(ids.map(key));
+    for (const id of ids) {
+      const v = hits.get(key(id));
+      if (v !== undefined) out.set(id, JSON.parse(v) as T);
+    }
+    const missing = ids.filter((id) => !out.has(id));
+    if (missing.length > 0) {
+      const loaded = await load(missing);
+      for (const v of loaded) out.set(idOf(v), v);
+      this.fill(loaded.map((v) => [key(idOf(v)), JSON.stringify(v)]));
+    }
+    return out;
+  }
+
   /** The live tweets among `ids`, by id. */
   async hydrate(ids: readonly string[]): Promise<Map<string, Tweet>> {
-    const unique = [...new Set(ids)];
-    const bodies = new Map<string, TweetBody>();
-    const hits = await this.cached(unique.map(tweetKey));
-    for (const id of unique) {
-      const v = hits.get(tweetKey(id));
-      if (v !== undefined) bodies.set(id, JSON.parse(v) as TweetBody);
-    }
-    const missing = unique.filter((id) => !bodies.has(id));
-    if (missing.length > 0) {
-      const rows = await this.d.db.query<BodyRow>(
-        `SELECT id, author_id, text, reply_to_id, created_at, edited_at, like_count, repost_count, comment_count, reply_count
-           FROM tweets WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL`,
-        [missing],
-      );
-      const fills: [string, string][] = [];
-      for (const r of rows) {
-        const b: TweetBody = {
-          id: r.id,
-          authorId: r.author_id,
-          text: r.text,
-          replyTo: r.reply_to_id,
-          createdAt: r.created_at.toISOString(),
-          editedAt: r.edited_at ? r.edited_at.toISOString() : null,
-          counts: { likes: r.like_count, reposts: r.repost_count, comments: r.comment_count, replies: r.reply_count },
-        };
-        bodies.set(r.id, b);
-        fills.push([tweetKey(r.id), JSON.stringify(b)]);
-      }
-      this.fill(fills);
-    }
-    const authors = await this.authors([...new Set([...bodies.values()].map((b) => b.authorId))]);
+    const bodies = await this.readThrough([...new Set(ids)], tweetKey, (missing) => this.loadBodies(missing), (b: TweetBody) => b.id);
+    const authors = await this.readThrough(
+      [...new Set([...bodies.values()].map((b) => b.authorId))],
+      authorKey,
+      (missing) => this.loadAuthors(missing),
+      (a: UserSummary) => a.id,
+    );
     const out = new Map<string, Tweet>();
     for (const [id, b] of bodies) {
       const author = authors.get(b.authorId);
@@ -105,28 +91,29 @@ export class TweetBodies {
     return out;
   }
 
-  private async authors(ids: string[]): Promise<Map<string, UserSummary>> {
-    const out = new Map<string, UserSummary>();
-    const hits = await this.cached(ids.map(authorKey));
-    for (const id of ids) {
-      const v = hits.get(authorKey(id));
-      if (v !== undefined) out.set(id, JSON.parse(v) as UserSummary);
-    }
-    const missing = ids.filter((id) => !out.has(id));
-    if (missing.length > 0) {
-      const rows = await this.d.db.query<{ id: string; handle: string; name: string; avatar_url: string | null }>(
-        'SELECT id, handle, name, avatar_url FROM users WHERE id = ANY($1::bigint[])',
-        [missing],
-      );
-      const fills: [string, string][] = [];
-      for (const r of rows) {
-        const s: UserSummary = { id: r.id, handle: r.handle, name: r.name, avatarUrl: r.avatar_url };
-        out.set(r.id, s);
-        fills.push([authorKey(r.id), JSON.stringify(s)]);
-      }
-      this.fill(fills);
-    }
-    return out;
+  private async loadBodies(ids: string[]): Promise<TweetBody[]> {
+    const rows = await this.d.db.query<BodyRow>(
+      `SELECT id, author_id, text, reply_to_id, created_at, edited_at, like_count, repost_count, comment_count, reply_count
+         FROM tweets WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL`,
+      [ids],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      authorId: r.author_id,
+      text: r.text,
+      replyTo: r.reply_to_id,
+      createdAt: r.created_at.toISOString(),
+      editedAt: r.edited_at ? r.edited_at.toISOString() : null,
+      counts: { likes: r.like_count, reposts: r.repost_count, comments: r.comment_count, replies: r.reply_count },
+    }));
+  }
+
+  private async loadAuthors(ids: string[]): Promise<UserSummary[]> {
+    const rows = await this.d.db.query<{ id: string; handle: string; name: string; avatar_url: string | null }>(
+      'SELECT id, handle, name, avatar_url FROM users WHERE id = ANY($1::bigint[])',
+      [ids],
+    );
+    return rows.map((r) => ({ id: r.id, handle: r.handle, name: r.name, avatarUrl: r.avatar_url }));
   }
 
   /** After a commit that changed these tweets (text, counters, deletion). */
