@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { deleteKeys, runPrefix } from '../support/redis-keys.ts';
 import { REDIS_URL, assertService, createTestDatabase, postgresAvailable, redisAvailable } from '../support/services.ts';
+import { collect, connectSocket } from '../support/socket-client.ts';
 import { makeApi, type Api } from '../support/test-gateway.ts';
 
 const [pgUp, redisUp] = await Promise.all([postgresAvailable(), redisAvailable()]);
@@ -61,12 +62,17 @@ describe('fan-out jobs survive a killed gateway', () => {
     // changes only through fan-out jobs.
     expect(ids((await apiA('GET', '/v1/timeline/home', { token: reader.token })).body)).toEqual([]);
 
+    // The live push does not wait for the fan-out: the reader's socket gets every tweet while it is held.
+    const socket = await connectSocket(a.url, reader.token);
+    const pushed = collect(socket, 'tweet');
     const posted: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = await apiA('POST', '/v1/tweets', { token: writer.token, body: { text: `tweet ${i}` } });
       expect(r.status).toBe(201);
       posted.unshift(r.body.id as string);
     }
+    for (const id of posted) expect((await pushed.next((e) => e.id === id)).tweet.id).toBe(id);
+    socket.close();
     expect(await pending()).toBe(6); // the follow's backfill and five fan-outs, committed with their changes
     // Held back: the reader's cached timeline does not have them yet (this is what the job must repair).
     expect(ids((await apiA('GET', '/v1/timeline/home', { token: reader.token })).body)).toEqual([]);
