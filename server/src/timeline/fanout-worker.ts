@@ -42,6 +42,7 @@ export class FanoutWorker implements TimelineJobRunner {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private failing = false;
 
   constructor(
     private readonly d: {
@@ -88,7 +89,17 @@ export class FanoutWorker implements TimelineJobRunner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.running = this.drain()
-        .catch((err: unknown) => this.d.log.warn({ err: (err as Error).message }, 'timeline fan-out batch failed; retrying'))
+        .then(
+          () => {
+            if (this.failing) this.d.log.info('timeline fan-out worker recovered');
+            this.failing = false;
+          },
+          (err: unknown) => {
+            // Once per outage, not once per poll.
+            if (!this.failing) this.d.log.warn({ err: (err as Error).message }, 'timeline fan-out batch failed; retrying every poll');
+            this.failing = true;
+          },
+        )
         .finally(() => {
           this.running = null;
           const soon = this.again;
