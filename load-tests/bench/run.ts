@@ -1,5 +1,6 @@
 import { runCleanups } from './cleanup.ts';
 import { FANOUT_ENV_HELP } from './fanout-options.ts';
+import { TIMELINE_ENV_HELP } from './timeline-options.ts';
 import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions } from './options.ts';
 
 /**
@@ -22,11 +23,15 @@ const SCENARIOS: Record<string, Scenario> = {
     summary: 'live tweet delivery to N sockets on 2 nodes + Redis: deliveries/s, latency, CPU per million, RSS per socket, lost; Flock vs Socket.IO + classic Redis adapter',
     run: async (options) => (await import('./fanout.ts')).runFanoutBenchmark(options),
   },
+  timeline: {
+    summary: 'warm GET /v1/timeline/home (cached vs plain SQL, reader following 1,000) and POST /v1/tweets (100 vs 1,000,000 followers); PostgreSQL + Redis',
+    run: async (options) => (await import('./timeline.ts')).runTimelineBenchmark(options),
+  },
 };
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
-  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n`;
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${TIMELINE_ENV_HELP}\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

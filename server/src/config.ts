@@ -146,6 +146,37 @@ export const configSchema = z
     SYNC_OVERLAP_MS: int(0, 3_600_000).default(30_000),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    // Home timelines (docs/timelines.md).
+    /**
+     * cache: the hybrid path (fanned-out timeline cache + large authors merged at read time + cached
+     * bodies). sql: every read is the plain SQL query (for comparison; fan-out still runs).
+     */
+    TIMELINE_READ_PATH: z.enum(['cache', 'sql']).default('cache'),
+    /** Tweet ids kept per home timeline; older pages are answered from SQL. */
+    TIMELINE_CACHE_SIZE: int(20, 100_000).default(800),
+    /** A timeline nobody reads or writes for this long is dropped (rebuilt from SQL on the next read). */
+    TIMELINE_CACHE_TTL_SECONDS: int(1, 365 * 24 * 3600).default(7 * 24 * 3600),
+    /** Embedded default only (memory cache): timelines kept in this process; the least recently used go first. */
+    TIMELINE_MEMORY_MAX_USERS: int(1, 100_000_000).default(100_000),
+    /** How long a cached tweet body or author summary lives (bounds staleness after a failed invalidation). */
+    TWEET_CACHE_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
+    /** Embedded default only (memory cache): bodies kept in this process. */
+    TWEET_CACHE_MEMORY_MAX_ENTRIES: int(1, 100_000_000).default(200_000),
+    /**
+     * Whether this node applies fan-out jobs from the outbox. false: it still enqueues them (in the
+     * tweet's transaction) and other nodes apply them; also how tests hold the fan-out back.
+     */
+    TIMELINE_FANOUT_WORKER: bool.default(true),
+    /** How often the worker looks for jobs it was not woken for (other nodes', retries). */
+    TIMELINE_FANOUT_POLL_MS: int(10, 600_000).default(1000),
+    /**
+     * Fan-out jobs that write at most this many timelines run in the request, right after the
+     * commit and after the live push is sent, so followers read a new tweet at once; bigger
+     * fan-outs run in the background worker (the POST does not wait for them).
+     */
+    TIMELINE_FANOUT_INLINE_MAX: int(0, 1_000_000_000).default(1000),
+    /** Fan-out jobs claimed per transaction. */
+    TIMELINE_FANOUT_BATCH: int(1, 10_000).default(100),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */

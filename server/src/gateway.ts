@@ -35,6 +35,16 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
 import { tweetRoutes } from './routes/tweet-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
+import type { BodyCache } from './timeline/body-cache.ts';
+import { FanoutWorker } from './timeline/fanout-worker.ts';
+import { CachedHomeTimeline, type HomeTimelineReader } from './timeline/home-timeline.ts';
+import { MemoryBodyCache } from './timeline/memory-body-cache.ts';
+import { MemoryTimelineCache } from './timeline/memory-timeline-cache.ts';
+import { RedisBodyCache } from './timeline/redis-body-cache.ts';
+import { RedisTimelineCache } from './timeline/redis-timeline-cache.ts';
+import { SqlHomeTimeline } from './timeline/sql-home-timeline.ts';
+import type { TimelineCache } from './timeline/timeline-cache.ts';
+import { TweetBodies } from './timeline/tweet-bodies.ts';
 
 export interface Gateway {
   readonly config: Config;
@@ -45,6 +55,8 @@ export interface Gateway {
   readonly events: DomainEvents;
   readonly log: Logger;
   readonly sockets: SocketServer;
+  /** The home-timeline machinery (docs/timelines.md), for tests and operations. */
+  readonly timelines: { cache: TimelineCache; worker: FanoutWorker; sql: HomeTimelineReader; cached: HomeTimelineReader };
   /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
   stop(): Promise<void>;
 }
@@ -66,6 +78,10 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const checks: ReadinessCheck[] = [{ name: db.kind, check: () => db.ping(), critical: true }];
     let limiter: RateLimiter;
     let adapter: AdapterFactory | null = null;
+    let timelineCache: TimelineCache;
+    let bodyCache: BodyCache;
+    const timelineOptions = { capacity: config.TIMELINE_CACHE_SIZE, ttlMs: config.TIMELINE_CACHE_TTL_SECONDS * 1000 };
+    const bodyOptions = { ttlMs: config.TWEET_CACHE_TTL_SECONDS * 1000, guardMs: 10_000 };
     const redisAt = redisTarget(config);
     if (redisAt) {
       const redis = openRedisClients(redisAt, log, (client) => metrics.redisErrors.inc({ client }));
@@ -73,15 +89,46 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       adapter = redisAdapter(redis.publish, redis.subscribe, config.REDIS_KEY_PREFIX);
       limiter = new RedisRateLimiter(redis.commands, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
       checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()), critical: false });
+      timelineCache = new RedisTimelineCache(redis.commands, config.REDIS_KEY_PREFIX, timelineOptions);
+      bodyCache = new RedisBodyCache(redis.commands, config.REDIS_KEY_PREFIX, bodyOptions);
     } else {
       limiter = new MemoryRateLimiter();
+      timelineCache = new MemoryTimelineCache({ ...timelineOptions, maxUsers: config.TIMELINE_MEMORY_MAX_USERS });
+      bodyCache = new MemoryBodyCache({ ...bodyOptions, maxEntries: config.TWEET_CACHE_MEMORY_MAX_ENTRIES });
     }
     closers.push(() => limiter.close());
 
     const nodeId = config.NODE_ID ?? randomInt(0, 1024);
     const ids = new IdGenerator(nodeId);
     const events = new DomainEvents();
-    const deps: DomainDeps = { config, db, ids, log, events, limiter };
+    const bodies = new TweetBodies({ db, cache: bodyCache, log, onCacheError: (op) => metrics.timelineCacheErrors.inc({ cache: 'body', op }) });
+    const sqlHome = new SqlHomeTimeline(db);
+    const cachedHome = new CachedHomeTimeline({
+      db,
+      cache: timelineCache,
+      bodies,
+      sql: sqlHome,
+      log,
+      capacity: config.TIMELINE_CACHE_SIZE,
+      onRead: (path) => metrics.timelineReads.inc({ path }),
+      onCacheError: () => metrics.timelineCacheErrors.inc({ cache: 'timeline', op: 'read' }),
+    });
+    const home = config.TIMELINE_READ_PATH === 'sql' ? sqlHome : cachedHome;
+    const worker = new FanoutWorker({
+      db,
+      cache: timelineCache,
+      log,
+      options: {
+        batch: config.TIMELINE_FANOUT_BATCH,
+        pollMs: config.TIMELINE_FANOUT_POLL_MS,
+        capacity: config.TIMELINE_CACHE_SIZE,
+        inlineMax: config.TIMELINE_FANOUT_INLINE_MAX,
+        enabled: config.TIMELINE_FANOUT_WORKER,
+      },
+      onJob: (kind, outcome) => metrics.timelineJobs.inc({ kind, outcome }),
+    });
+    closers.unshift(() => worker.stop());
+    const deps: DomainDeps = { config, db, ids, log, events, limiter, home, bodies, fanout: worker };
 
     const keys = new SigningKeys(db);
     await keys.init();
@@ -126,6 +173,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const sockets = new SocketServer({ config, db, log, metrics, verifier, transport, adapter });
     sockets.use(new SyncFeature({ config, db, log, tweets }));
     new LivePush({ config, db, log, metrics, events, sockets });
+    worker.start();
     closers.unshift(() => sockets.close());
     metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);
     if (fallback) {
@@ -147,6 +195,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       events,
       log,
       sockets,
+      timelines: { cache: timelineCache, worker, sql: sqlHome, cached: cachedHome },
       stop: () =>
         (stopping ??= (async () => {
           draining = true;

@@ -63,6 +63,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly timelineReads = new Counter({
+    name: 'flock_timeline_reads_total',
+    help: 'Home-timeline pages by where they came from: cache, rebuild (cold cache rebuilt from SQL) or sql',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+  readonly timelineJobs = new Counter({
+    name: 'flock_timeline_jobs_total',
+    help: 'Fan-out jobs applied (done) or failed (retried later), by kind',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly timelineCacheErrors = new Counter({
+    name: 'flock_timeline_cache_errors_total',
+    help: 'Timeline or body cache operations that failed (reads fell back to PostgreSQL)',
+    labelNames: ['cache', 'op'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Includes nodejs_eventloop_lag_seconds and process CPU/memory.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });

@@ -47,6 +47,14 @@ export async function openPostgresDatabase(url: string, poolSize: number, log: L
     async transaction(fn) {
       const client = await guard(pool.connect());
       let broken: Error | undefined;
+      // A checked-out client whose connection drops between two queries (the transaction awaits
+      // something else) emits 'error'; unhandled, that would crash the process. The next query
+      // fails anyway, and the client is not returned to the pool.
+      const onError = (err: Error) => {
+        broken = err;
+        log.warn({ err: err.message }, 'postgres connection lost inside a transaction');
+      };
+      client.on('error', onError);
       try {
         await guard(client.query('BEGIN'));
         const out = await fn(wrap(client));
@@ -60,6 +68,7 @@ export async function openPostgresDatabase(url: string, poolSize: number, log: L
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

@@ -35,6 +35,7 @@ export class CommentService {
       return { comment: toComment((await this.row(tx, id))!), notes };
     });
     for (const n of notes) this.d.events.emit('notification:created', n);
+    await this.d.bodies.changedTweets([tweetId]);
     return comment;
   }
 
@@ -68,10 +69,12 @@ export class CommentService {
   }
 
   async delete(userId: string, id: string): Promise<void> {
-    await this.d.db.transaction(async (tx) => {
+    const tweetId = await this.d.db.transaction(async (tx) => {
       const r = await this.owned(tx, userId, id);
       await tx.query('DELETE FROM comments WHERE id = $1', [id]);
       await tx.query('UPDATE tweets SET comment_count = comment_count - 1 WHERE id = $1', [r.tweet_id]);
+      return r.tweet_id;
     });
+    await this.d.bodies.changedTweets([tweetId]);
   }
 }

@@ -18,16 +18,20 @@ export class ReactionService {
         'INSERT INTO reactions (tweet_id, user_id, kind, id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id',
         [tweetId, userId, kind, this.d.ids.next()],
       );
-      if (ins.length === 0) return [];
+      if (ins.length === 0) return null;
       await tx.query(`UPDATE tweets SET ${COUNTER[kind]} = ${COUNTER[kind]} + 1 WHERE id = $1`, [tweetId]);
       return insertNotifications(tx, this.d.ids, [{ userId: t.author_id, kind, actorId: userId, tweetId }]);
     });
-    for (const n of notes) this.d.events.emit('notification:created', n);
+    if (notes) {
+      for (const n of notes) this.d.events.emit('notification:created', n);
+      // Counts are part of the tweet's cached body.
+      await this.d.bodies.changedTweets([tweetId]);
+    }
     return this.summary(tweetId, userId);
   }
 
   async remove(userId: string, tweetId: string, kind: ReactionKind) {
-    await this.d.db.transaction(async (tx) => {
+    const changed = await this.d.db.transaction(async (tx) => {
       const t = await tx.query('SELECT 1 FROM tweets WHERE id = $1 AND deleted_at IS NULL', [tweetId]);
       if (t.length === 0) throw notFound('No such tweet');
       const del = await tx.query('DELETE FROM reactions WHERE tweet_id = $1 AND user_id = $2 AND kind = $3 RETURNING id', [tweetId, userId, kind]);
@@ -36,7 +40,9 @@ export class ReactionService {
         // Taking a reaction back takes its notification back, so toggling does not flood the author.
         await tx.query('DELETE FROM notifications WHERE kind = $1 AND actor_id = $2 AND tweet_id = $3', [kind, userId, tweetId]);
       }
+      return del.length > 0;
     });
+    if (changed) await this.d.bodies.changedTweets([tweetId]);
     return this.summary(tweetId, userId);
   }
 

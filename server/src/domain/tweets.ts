@@ -3,8 +3,10 @@ import type { Queryable } from '../db/database.ts';
 import { FlockError, forbidden, notFound } from '../errors.ts';
 import type { DomainDeps } from './deps.ts';
 import { insertNotifications, type NewNotification } from './notifications.ts';
-import { page, toTweet, TWEET_COLUMNS, type TweetRow } from './rows.ts';
+import { toTweet, TWEET_COLUMNS, type TweetRow } from './rows.ts';
+import { tweetList } from './tweet-list.ts';
 import { userIdByHandle } from './users.ts';
+import { enqueueTimelineJob, enqueueTweetPosted } from '../timeline/timeline-jobs.ts';
 
 export interface TimelineQuery {
   limit: number;
@@ -49,7 +51,7 @@ export class TweetService {
       });
     }
     const id = this.d.ids.next();
-    const { tweet, notes, authorFollowers } = await this.d.db.transaction(async (tx) => {
+    const { tweet, notes, authorFollowers, jobs } = await this.d.db.transaction(async (tx) => {
       if (replyTo) {
         const parent = await tx.query('UPDATE tweets SET reply_count = reply_count + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING id', [replyTo]);
         if (parent.length === 0) throw notFound('The tweet you reply to does not exist');
@@ -61,10 +63,16 @@ export class TweetService {
       );
       const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, authorId, id));
       const r = await this.row(tx, id);
-      return { tweet: toTweet(r!), notes, authorFollowers: author?.followers_count ?? 0 };
+      const authorFollowers = author?.followers_count ?? 0;
+      // The fan-out commits with the tweet: a crash after this commit cannot lose timeline entries.
+      const jobs = await enqueueTweetPosted(tx, this.d.ids, { id, authorId, authorFollowers }, this.d.config.FANOUT_THRESHOLD);
+      return { tweet: toTweet(r!), notes, authorFollowers, jobs };
     });
     this.d.events.emit('tweet:created', { tweet, authorFollowers });
     for (const n of notes) this.d.events.emit('notification:created', n);
+    // After the live push is under way: the parent's reply count, and the fan-out (see TimelineJobRunner).
+    if (replyTo) await this.d.bodies.changedTweets([replyTo]);
+    await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers));
     return tweet;
   }
 
@@ -81,13 +89,15 @@ export class TweetService {
       const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, userId, id, extractMentions(cur.text)));
       return { tweet: toTweet((await this.row(tx, id))!), notes };
     });
+    // Timelines hold ids and hydrate bodies, so dropping the cached body shows the edit everywhere.
+    await this.d.bodies.changedTweets([id]);
     for (const n of notes) this.d.events.emit('notification:created', n);
     return tweet;
   }
 
   /** Soft delete: the row stays for counters and replies, but the tweet is gone from every read and its notifications are removed. */
   async delete(userId: string, id: string): Promise<void> {
-    const authorFollowers = await this.d.db.transaction(async (tx) => {
+    const { authorFollowers, parent, job } = await this.d.db.transaction(async (tx) => {
       const [cur] = await tx.query<{ author_id: string; reply_to_id: string | null }>(
         'SELECT author_id, reply_to_id FROM tweets WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
         [id],
@@ -101,29 +111,27 @@ export class TweetService {
       );
       if (cur.reply_to_id) await tx.query('UPDATE tweets SET reply_count = reply_count - 1 WHERE id = $1', [cur.reply_to_id]);
       await tx.query('DELETE FROM notifications WHERE tweet_id = $1', [id]);
-      return author?.followers_count ?? 0;
+      const job = await enqueueTimelineJob(tx, this.d.ids, { kind: 'delete', authorId: userId, tweetId: id });
+      return { authorFollowers: author?.followers_count ?? 0, parent: cur.reply_to_id, job };
     });
     this.d.events.emit('tweet:deleted', { id, authorId: userId, authorFollowers });
+    await this.d.bodies.changedTweets(parent ? [id, parent] : [id]);
+    await this.d.fanout.afterCommit([job], this.audience(authorFollowers));
+  }
+
+  /** Timelines a fan-out of this author writes: their own, plus their followers' unless they are merged at read time. */
+  private audience(followers: number): number {
+    return followers >= this.d.config.FANOUT_THRESHOLD ? 1 : followers + 1;
   }
 
   async listByAuthor(handle: string, q: TimelineQuery) {
     const authorId = await userIdByHandle(this.d.db, handle);
-    return this.timeline('t.author_id = $1', authorId, q);
+    return tweetList(this.d.db, 't.author_id = $1', authorId, q);
   }
 
-  /** Home timeline, plain SQL: the caller's own tweets and those of everyone they follow, newest first. */
+  /** Home timeline: the caller's own tweets and those of everyone they follow, newest first (docs/timelines.md). */
   async home(userId: string, q: TimelineQuery) {
-    return this.timeline('(t.author_id = $1 OR t.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))', userId, q);
-  }
-
-  private async timeline(where: string, userId: string, q: TimelineQuery) {
-    const rows = await this.d.db.query<TweetRow>(
-      `SELECT ${TWEET_COLUMNS} FROM tweets t JOIN users a ON a.id = t.author_id
-        WHERE ${where} AND t.deleted_at IS NULL
-          AND ($2::bigint IS NULL OR t.id < $2) AND ($3::bigint IS NULL OR t.id <= $3) AND ($4::bigint IS NULL OR t.id > $4)
-        ORDER BY t.id DESC LIMIT $5`,
-      [userId, q.cursor ?? null, q.maxId ?? null, q.sinceId ?? null, q.limit + 1],
-    );
-    return page(rows, q.limit, toTweet, (r) => r.id);
+    return this.d.home.home(userId, q);
   }
 }
+

@@ -86,13 +86,15 @@ export class UserService {
       } catch (err) {
         conflictFromUnique(err);
       }
+      // Tweets carry their author's summary (handle, name, avatar).
+      await this.d.bodies.changedAuthors([userId]);
     }
     return this.me(userId);
   }
 
   /** Deletes the account and everything it owns; other users' counters are corrected in the same transaction. */
   async delete(userId: string): Promise<void> {
-    await this.d.db.transaction(async (tx) => {
+    const touched = await this.d.db.transaction(async (tx) => {
       await tx.query(
         `UPDATE users SET followers_count = followers_count - 1 WHERE id IN (SELECT followee_id FROM follows WHERE follower_id = $1)`,
         [userId],
@@ -101,29 +103,33 @@ export class UserService {
         `UPDATE users SET following_count = following_count - 1 WHERE id IN (SELECT follower_id FROM follows WHERE followee_id = $1)`,
         [userId],
       );
-      await tx.query(
+      const counted = await tx.query<{ id: string }>(
         `UPDATE tweets t SET like_count = t.like_count - r.likes, repost_count = t.repost_count - r.reposts
            FROM (SELECT tweet_id, count(*) FILTER (WHERE kind = 'like') AS likes, count(*) FILTER (WHERE kind = 'repost') AS reposts
                    FROM reactions WHERE user_id = $1 GROUP BY tweet_id) r
-          WHERE t.id = r.tweet_id AND t.author_id <> $1`,
+          WHERE t.id = r.tweet_id AND t.author_id <> $1 RETURNING t.id`,
         [userId],
       );
-      await tx.query(
+      const commented = await tx.query<{ id: string }>(
         `UPDATE tweets t SET comment_count = t.comment_count - c.n
            FROM (SELECT tweet_id, count(*) AS n FROM comments WHERE author_id = $1 GROUP BY tweet_id) c
-          WHERE t.id = c.tweet_id AND t.author_id <> $1`,
+          WHERE t.id = c.tweet_id AND t.author_id <> $1 RETURNING t.id`,
         [userId],
       );
-      await tx.query(
+      const replied = await tx.query<{ id: string }>(
         `UPDATE tweets t SET reply_count = t.reply_count - r.n
            FROM (SELECT reply_to_id, count(*) AS n FROM tweets WHERE author_id = $1 AND reply_to_id IS NOT NULL AND deleted_at IS NULL
                   GROUP BY reply_to_id) r
-          WHERE t.id = r.reply_to_id AND t.author_id <> $1`,
+          WHERE t.id = r.reply_to_id AND t.author_id <> $1 RETURNING t.id`,
         [userId],
       );
       await tx.query('DELETE FROM users WHERE id = $1', [userId]);
+      return [...counted, ...commented, ...replied].map((r) => r.id);
     });
     this.d.events.emit('user:deleted', { userId });
+    // Other people's tweets whose counters changed, and the author summary of the deleted user's own.
+    await this.d.bodies.changedTweets([...new Set(touched)]);
+    await this.d.bodies.changedAuthors([userId]);
   }
 
   /** Followers (who follow `handle`) or following (whom `handle` follows), newest follow first. */

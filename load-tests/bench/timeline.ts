@@ -1,0 +1,170 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FlockApi, type Session } from './api.ts';
+import { startCpuMeter, type CpuShares } from './cpu.ts';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
+import { runLoad, type LoadResult } from './load.ts';
+import { machine } from './machine.ts';
+import { BenchOptionsError, type BenchOptions } from './options.ts';
+import { startRedis } from './redis-process.ts';
+import { banner, format, markdownTable, textTable, type Table } from './report.ts';
+import { fillerText } from './seed.ts';
+import { createStorage, postgresServerVersion } from './storage.ts';
+import { readTimelineOptions, TIMELINE_ENV_HELP, type TimelineOptions } from './timeline-options.ts';
+import { seedTimeline } from './timeline-seed.ts';
+
+/**
+ * `npm run bench -- timeline`: the hybrid home timeline (docs/timelines.md) on PostgreSQL and a
+ * private Redis. Two gateways on the same data: one with the cached read path, one with
+ * TIMELINE_READ_PATH=sql. Measures the warm GET /v1/timeline/home of a reader following 1,000
+ * accounts on both, and POST /v1/tweets by an author with 100 followers (fanned out) against one
+ * with 1,000,000 (merged at read time).
+ */
+
+const PAGE = 20;
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const RESULTS_DIR = path.resolve(import.meta.dirname, '..', '..', 'bench-results');
+
+interface Measurement {
+  name: string;
+  load: LoadResult;
+  cpu: CpuShares;
+}
+
+async function measure(
+  name: string,
+  gateway: GatewayProcess,
+  spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string } },
+  options: BenchOptions,
+): Promise<Measurement> {
+  const load = {
+    url: gateway.url,
+    method: spec.method,
+    headers: { authorization: `Bearer ${spec.session.accessToken}`, 'content-type': 'application/json' },
+    expectStatus: spec.expectStatus,
+    connections: spec.connections,
+    nextRequest: spec.next,
+  };
+  if (options.warmupSeconds > 0) await runLoad({ ...load, durationSeconds: options.warmupSeconds });
+  const stopCpu = await startCpuMeter(gateway.pid);
+  const result = await runLoad({ ...load, durationSeconds: options.durationSeconds });
+  const m = { name, load: result, cpu: await stopCpu() };
+  progress(`  ${name}: ${format.count(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
+  return m;
+}
+
+function resultsTable(ms: Measurement[]): Table {
+  return {
+    headers: ['measurement', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'gateway CPU'],
+    align: ['left', 'right', 'right', 'right', 'right', 'right'],
+    rows: ms.map((m) => [
+      m.name,
+      format.count(m.load.requestsPerSecond),
+      format.ms(m.load.latencyMs.p50),
+      format.ms(m.load.latencyMs.p99),
+      String(m.load.errors),
+      format.percent(m.cpu.server),
+    ]),
+  };
+}
+
+interface Check {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+function checks(cached: Measurement, sql: Measurement, small: Measurement, large: Measurement): Check[] {
+  const speedup = cached.load.requestsPerSecond / sql.load.requestsPerSecond;
+  const postRatio = Math.max(small.load.latencyMs.p50, large.load.latencyMs.p50) / Math.max(0.001, Math.min(small.load.latencyMs.p50, large.load.latencyMs.p50));
+  return [
+    { target: 'warm home timeline p99 ≤ 5 ms', measured: `${format.ms(cached.load.latencyMs.p99)} ms`, met: cached.load.latencyMs.p99 <= 5 },
+    { target: 'home timeline ≥ 10× the SQL path (req/s)', measured: format.ratio(speedup), met: speedup >= 10 },
+    { target: 'POST p50, 100 vs 1,000,000 followers, within 2×', measured: format.ratio(postRatio), met: postRatio <= 2 },
+  ];
+}
+
+export async function runTimelineBenchmark(options: BenchOptions): Promise<number> {
+  let to: TimelineOptions;
+  try {
+    to = readTimelineOptions(process.env);
+  } catch (err) {
+    if (!(err instanceof BenchOptionsError)) throw err;
+    process.stderr.write(`${err.message}\n\n${TIMELINE_ENV_HELP}\n`);
+    return 2;
+  }
+  const startedAt = new Date().toISOString();
+  const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl) };
+  progress(
+    `timeline benchmark: reader follows ${to.plan.followedAuthors}, large author has ${to.plan.largeFollowers.toLocaleString('en-US')} followers; ` +
+      `${options.durationSeconds} s per measurement after ${options.warmupSeconds} s warm-up; ${to.readConnections} read / ${to.postConnections} post connections; ` +
+      `${host.cpus} × ${host.cpuModel}, PostgreSQL ${host.postgres ?? 'unreachable'}`,
+  );
+  const storage = await createStorage('postgres', options);
+  const redis = await startRedis();
+  const gateways: GatewayProcess[] = [];
+  try {
+    const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws' } as const;
+    const cachedGw = await startGatewayProcess({ env: { ...env, NODE_ID: '1' } });
+    gateways.push(cachedGw);
+    const sqlGw = await startGatewayProcess({ env: { ...env, NODE_ID: '2', TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } });
+    gateways.push(sqlGw);
+    const api = new FlockApi(cachedGw.url);
+    const seed = await seedTimeline(api, storage.env.DATABASE_URL!, to.plan, progress);
+
+    // Both paths answer the same page before anything is measured.
+    const viaCache = await api.homeTimeline(seed.reader, PAGE);
+    const viaSql = await new FlockApi(sqlGw.url).homeTimeline(seed.reader, PAGE);
+    if (JSON.stringify(viaCache) !== JSON.stringify(viaSql) || viaCache.length !== PAGE) {
+      throw new Error(`the cached and the SQL home timelines differ (${viaCache.length} vs ${viaSql.length} tweets)`);
+    }
+
+    const home = { method: 'GET' as const, session: seed.reader, connections: to.readConnections, expectStatus: 200, next: () => ({ path: `/v1/timeline/home?limit=${PAGE}` }) };
+    let n = 0;
+    const post = (session: Session) => ({
+      method: 'POST' as const,
+      session,
+      connections: to.postConnections,
+      expectStatus: 201,
+      next: () => ({ path: '/v1/tweets', body: JSON.stringify({ text: fillerText(2_000_000 + n++) }) }),
+    });
+    const measurements = [
+      await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors})`, cachedGw, home, options),
+      await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors})`, sqlGw, home, options),
+      await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, cachedGw, post(seed.small), options),
+      await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, cachedGw, post(seed.large), options),
+    ];
+    const [cached, sql, small, large] = measurements as [Measurement, Measurement, Measurement, Measurement];
+    // Where the cached gateway's pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
+    const readPaths = Object.fromEntries(
+      [...(await (await fetch(`${cachedGw.url}/metrics`)).text()).matchAll(/^flock_timeline_reads_total\{path="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]),
+    );
+    progress(`  cached gateway's timeline pages by source: ${JSON.stringify(readPaths)}`);
+    const targetChecks = checks(cached, sql, small, large);
+    const problems = gateways.flatMap((g) => g.problems());
+
+    const heading =
+      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement · PostgreSQL ${host.postgres ?? '?'}, Redis ${redis.version} · ` +
+      `${host.cpus} cores (${host.cpuModel}) shared by client, gateways, PostgreSQL and Redis · Node ${host.node}`;
+    const results = resultsTable(measurements);
+    const targets: Table = { headers: ['target', 'measured', 'met'], rows: targetChecks.map((c) => [c.target, c.measured, c.met ? 'yes' : 'NO']) };
+    console.log(`\nTimeline benchmark — ${heading}\n\n${textTable(results)}\n\n${textTable(targets)}`);
+    console.log(`\nMarkdown (for docs/benchmarks.md):\n\n${heading}\n\n${markdownTable(results)}\n\n${markdownTable(targets)}`);
+
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `timeline-${startedAt.replace(/[:.]/g, '-')}.json`);
+    await writeFile(file, `${JSON.stringify({ scenario: 'timeline', startedAt, host, options: { ...options, postgresAdminUrl: undefined }, plan: to.plan, measurements, readPaths, checks: targetChecks, problems }, null, 2)}\n`);
+    console.log(`\nFull results: ${path.relative(process.cwd(), file)}`);
+
+    const errors = measurements.reduce((s, m) => s + m.load.errors, 0);
+    if (errors > 0 || problems.length > 0) {
+      console.log(`\n${banner(['THIS BENCHMARK RUN IS NOT CLEAN:', `${errors} failed requests, ${problems.length} gateway warning/error lines`, ...problems.slice(0, 5).map((p) => p.text.slice(0, 200))])}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    for (const g of gateways) await g.stop();
+    await redis.stop();
+    await storage.dispose();
+  }
+}

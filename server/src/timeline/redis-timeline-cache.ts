@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import type { RedisClient } from '../redis/open-redis.ts';
+import type { CachedTimeline, TimelineCache, TimelineCacheOptions, TimelineRange } from './timeline-cache.ts';
+
+/**
+ * Timelines in Redis, shared by every node. Per user two keys in one Cluster slot (the user id is
+ * the hash tag, so each script touches one slot):
+ * - `<prefix>tl:{<user>}`: a sorted set of tweet ids, all with score 0 and zero-padded to 20
+ *   digits, so lexicographic order is numeric order and ranges are exact (scores are doubles and
+ *   cannot hold 64-bit ids). A warm timeline also holds the member "" (the lowest of all), so it
+ *   exists even when empty; ranges start above it.
+ * - `<prefix>tl:{<user>}:m`: a hash with warm, rebuilding, floor, version, large, epoch.
+ * Both keys get the TTL on every read and write; a read trusts them only when both say warm, so a
+ * maxmemory eviction of either one makes the timeline cold.
+ * The global large epoch is one more key (`<prefix>tl:large-epoch`), read by its own command.
+ */
+
+const pad = (id: string): string => id.padStart(20, '0');
+const unpad = (m: string): string => m.replace(/^0+(?=\d)/, '');
+
+// Shared Lua: add ids (skipping those below the floor), keep the newest ARGV cap, raise the floor.
+const INSERT = `
+local function insert(z, m, cap, first, last)
+  local floor = redis.call('HGET', m, 'floor')
+  for i = first, last do
+    local id = ARGV[i]
+    if not floor or id >= floor then redis.call('ZADD', z, 0, id) end
+  end
+  local base = redis.call('ZSCORE', z, '') and 1 or 0
+  local n = redis.call('ZCARD', z) - base
+  if n > cap then
+    redis.call('ZREMRANGEBYRANK', z, base, base + n - cap - 1)
+    local low = redis.call('ZRANGE', z, base, base)[1]
+    if not floor or low > floor then redis.call('HSET', m, 'floor', low) end
+  end
+end
+local function touch(z, m, ttl)
+  redis.call('PEXPIRE', z, ttl)
+  redis.call('PEXPIRE', m, ttl)
+end
+`;
+
+// KEYS z m · ARGV upper lower count ttl → false | {ids, floor, large, epoch, version}
+const READ = `
+local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
+if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return false end
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}`;
+
+// KEYS z m · ARGV cap ttl ids…
+const ADD = `${INSERT}
+local state = redis.call('HMGET', KEYS[2], 'warm', 'rebuilding')
+if not state[1] and not state[2] then return 0 end
+insert(KEYS[1], KEYS[2], tonumber(ARGV[1]), 3, #ARGV)
+touch(KEYS[1], KEYS[2], ARGV[2])
+return 1`;
+
+// KEYS z m · ARGV newVersion ttl ids…
+const REMOVE = `
+for i = 3, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
+redis.call('HSET', KEYS[2], 'version', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+// KEYS z m · ARGV versionIfNone ttl → version
+const BEGIN = `
+local v = redis.call('HGET', KEYS[2], 'version')
+if not v then v = ARGV[1]; redis.call('HSET', KEYS[2], 'version', v) end
+redis.call('HSET', KEYS[2], 'rebuilding', '1')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`;
+
+// KEYS z m · ARGV version cap ttl floor large epoch ids… → 1 | 0
+const FILL = `${INSERT}
+if redis.call('HGET', KEYS[2], 'version') ~= ARGV[1] then return 0 end
+local floor = redis.call('HGET', KEYS[2], 'floor')
+if ARGV[4] ~= '' and (not floor or ARGV[4] > floor) then
+  floor = ARGV[4]
+  redis.call('HSET', KEYS[2], 'floor', floor)
+end
+if floor then redis.call('ZREMRANGEBYLEX', KEYS[1], '(', '(' .. floor) end
+insert(KEYS[1], KEYS[2], tonumber(ARGV[2]), 7, #ARGV)
+redis.call('ZADD', KEYS[1], 0, '')
+redis.call('HSET', KEYS[2], 'warm', '1', 'large', ARGV[5], 'epoch', ARGV[6])
+redis.call('HDEL', KEYS[2], 'rebuilding')
+touch(KEYS[1], KEYS[2], ARGV[3])
+return 1`;
+
+// KEYS m · ARGV version large epoch → 1 | 0
+const STORE_LARGE = `
+local state = redis.call('HMGET', KEYS[1], 'warm', 'version')
+if not state[1] or state[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'large', ARGV[2], 'epoch', ARGV[3])
+return 1`;
+
+// KEYS z m · ARGV newVersion ttl evict(0|1)
+const FORGET = `
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[2], 'warm', 'rebuilding', 'floor')
+end
+redis.call('HDEL', KEYS[2], 'large', 'epoch')
+redis.call('HSET', KEYS[2], 'version', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+type Scripted = RedisClient & {
+  flockTlRead(z: string, m: string, ...args: (string | number)[]): Promise<[string[], string, string | null, string, string] | null>;
+  flockTlAdd(z: string, m: string, ...args: (string | number)[]): Promise<number>;
+  flockTlRemove(z: string, m: string, ...args: (string | number)[]): Promise<number>;
+  flockTlBegin(z: string, m: string, ...args: (string | number)[]): Promise<string>;
+  flockTlFill(z: string, m: string, ...args: (string | number)[]): Promise<number>;
+  flockTlStoreLarge(m: string, ...args: (string | number)[]): Promise<number>;
+  flockTlForget(z: string, m: string, ...args: (string | number)[]): Promise<number>;
+};
+
+/** Commands to one user's keys go out together, at most this many at a time (fan-out to many followers). */
+const CONCURRENCY = 256;
+
+async function forEachChunk<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(fn));
+}
+
+export class RedisTimelineCache implements TimelineCache {
+  private readonly r: Scripted;
+
+  constructor(
+    redis: RedisClient,
+    private readonly prefix: string,
+    private readonly opts: TimelineCacheOptions,
+  ) {
+    redis.defineCommand('flockTlRead', { numberOfKeys: 2, lua: READ });
+    redis.defineCommand('flockTlAdd', { numberOfKeys: 2, lua: ADD });
+    redis.defineCommand('flockTlRemove', { numberOfKeys: 2, lua: REMOVE });
+    redis.defineCommand('flockTlBegin', { numberOfKeys: 2, lua: BEGIN });
+    redis.defineCommand('flockTlFill', { numberOfKeys: 2, lua: FILL });
+    redis.defineCommand('flockTlStoreLarge', { numberOfKeys: 1, lua: STORE_LARGE });
+    redis.defineCommand('flockTlForget', { numberOfKeys: 2, lua: FORGET });
+    this.r = redis as Scripted;
+  }
+
+  private keys(userId: string): [string, string] {
+    const z = `${this.prefix}tl:{${userId}}`;
+    return [z, `${z}:m`];
+  }
+
+  private static newVersion(): string {
+    return randomBytes(8).toString('hex');
+  }
+
+  async read(userId: string, range: TimelineRange, count: number): Promise<CachedTimeline | null> {
+    const upper = range.upTo === undefined ? '+' : `[${pad(range.upTo)}`;
+    // "(" alone is "above the empty member": the warm marker is never part of a range.
+    const lower = `(${range.after === undefined ? '' : pad(range.after)}`;
+    const r = await this.r.flockTlRead(...this.keys(userId), upper, lower, count, this.opts.ttlMs);
+    if (!r) return null;
+    const [ids, floor, large, epoch, version] = r;
+    return {
+      ids: ids.map(unpad),
+      floor: floor === '' ? null : unpad(floor),
+      large: large === null ? null : large === '' ? [] : large.split(','),
+      largeEpoch: epoch === '' ? null : epoch,
+      version,
+    };
+  }
+
+  async add(userIds: readonly string[], ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const members = ids.map(pad);
+    await forEachChunk(userIds, (u) => this.r.flockTlAdd(...this.keys(u), this.opts.capacity, this.opts.ttlMs, ...members));
+  }
+
+  async remove(userIds: readonly string[], ids: readonly string[]): Promise<void> {
+    const members = ids.map(pad);
+    await forEachChunk(userIds, (u) => this.r.flockTlRemove(...this.keys(u), RedisTimelineCache.newVersion(), this.opts.ttlMs, ...members));
+  }
+
+  async oldest(userId: string): Promise<string | null> {
+    const [first] = await this.r.zrange(this.keys(userId)[0], '(', '+', 'BYLEX', 'LIMIT', 0, 1);
+    return first === undefined ? null : unpad(first);
+  }
+
+  beginRebuild(userId: string): Promise<string> {
+    return this.r.flockTlBegin(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs);
+  }
+
+  async fill(userId: string, version: string, rebuilt: { ids: readonly string[]; floor: string | null; large: readonly string[]; largeEpoch: string }): Promise<boolean> {
+    const floor = rebuilt.floor === null ? '' : pad(rebuilt.floor);
+    const done = await this.r.flockTlFill(
+      ...this.keys(userId),
+      version,
+      this.opts.capacity,
+      this.opts.ttlMs,
+      floor,
+      rebuilt.large.join(','),
+      rebuilt.largeEpoch,
+      ...rebuilt.ids.map(pad),
+    );
+    return done === 1;
+  }
+
+  async storeLarge(userId: string, version: string, large: readonly string[], largeEpoch: string): Promise<boolean> {
+    return (await this.r.flockTlStoreLarge(this.keys(userId)[1], version, large.join(','), largeEpoch)) === 1;
+  }
+
+  async forgetLarge(userId: string): Promise<void> {
+    await this.r.flockTlForget(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs, '0');
+  }
+
+  async evict(userId: string): Promise<void> {
+    await this.r.flockTlForget(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs, '1');
+  }
+
+  async largeEpoch(): Promise<string> {
+    return (await this.r.get(`${this.prefix}tl:large-epoch`)) ?? '0';
+  }
+
+  async bumpLargeEpoch(): Promise<void> {
+    await this.r.incr(`${this.prefix}tl:large-epoch`);
+  }
+
+  async close(): Promise<void> {
+    // The Redis connection belongs to the composition root.
+  }
+}

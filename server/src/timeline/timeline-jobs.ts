@@ -1,0 +1,53 @@
+import type { Queryable } from '../db/database.ts';
+import type { IdGenerator } from '../ids.ts';
+
+/**
+ * The fan-out outbox (table timeline_jobs, migration 002). Writers call these inside the
+ * transaction of the change itself, so the change and its job commit together or not at all;
+ * the FanoutWorker applies them to the timeline cache afterwards.
+ */
+export type TimelineJob =
+  | { kind: 'post' | 'delete'; authorId: string; tweetId: string }
+  | { kind: 'follow' | 'unfollow'; authorId: string; followerId: string }
+  | { kind: 'large'; authorId: string };
+
+/** Inserts a job; resolves to its id (for `TimelineJobRunner.afterCommit`). */
+export async function enqueueTimelineJob(tx: Queryable, ids: IdGenerator, job: TimelineJob): Promise<string> {
+  const id = ids.next();
+  await tx.query('INSERT INTO timeline_jobs (id, kind, author_id, tweet_id, follower_id) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    job.kind,
+    job.authorId,
+    'tweetId' in job ? job.tweetId : null,
+    'followerId' in job ? job.followerId : null,
+  ]);
+  return id;
+}
+
+/**
+ * Applies jobs right after their commit. `audience` is how many timelines they touch: small
+ * jobs run in the request (so a writer reads their own write), big ones in the background.
+ * Never throws: a job that fails here stays in the outbox and is retried by the worker.
+ */
+export interface TimelineJobRunner {
+  afterCommit(jobIds: readonly string[], audience: number): Promise<void>;
+}
+
+/**
+ * The jobs of a new tweet: its fan-out, and when the author posts with at least `threshold`
+ * followers for the first time, their entry among the authors merged at read time.
+ */
+export async function enqueueTweetPosted(
+  tx: Queryable,
+  ids: IdGenerator,
+  tweet: { id: string; authorId: string; authorFollowers: number },
+  threshold: number,
+): Promise<string[]> {
+  const jobs: string[] = [];
+  if (tweet.authorFollowers >= threshold) {
+    const added = await tx.query('INSERT INTO timeline_large_authors (author_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING author_id', [tweet.authorId]);
+    if (added.length > 0) jobs.push(await enqueueTimelineJob(tx, ids, { kind: 'large', authorId: tweet.authorId }));
+  }
+  jobs.push(await enqueueTimelineJob(tx, ids, { kind: 'post', authorId: tweet.authorId, tweetId: tweet.id }));
+  return jobs;
+}

@@ -1,0 +1,138 @@
+import type { Tweet, TweetCounts, UserSummary } from '@flock/client/protocol';
+import type { Queryable } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import type { AuthorCols, TweetRow } from '../domain/rows.ts';
+import type { BodyCache } from './body-cache.ts';
+
+/** A tweet as cached: everything but its author's summary, which is cached once per author. */
+interface TweetBody {
+  id: string;
+  authorId: string;
+  text: string;
+  replyTo: string | null;
+  createdAt: string;
+  editedAt: string | null;
+  counts: TweetCounts;
+}
+
+type BodyRow = Omit<TweetRow, keyof AuthorCols> & { author_id: string };
+
+const tweetKey = (id: string) => `tw:${id}`;
+const authorKey = (id: string) => `au:${id}`;
+
+/**
+ * Turns tweet ids into the tweets a reader sees, from the body cache with PostgreSQL behind it.
+ * A tweet that is deleted, or whose author is gone, is left out, exactly as the SQL timeline
+ * leaves it out. Writers call `changedTweets` / `changedAuthors` after their commit; when the
+ * cache is unreachable reads go to PostgreSQL and a failed invalidation is logged (the value then
+ * lives until its TTL; docs/timelines.md).
+ */
+export class TweetBodies {
+  constructor(
+    private readonly d: { db: Queryable; cache: BodyCache; log: Logger; onCacheError: (op: string) => void },
+  ) {}
+
+  private async cached(keys: string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    try {
+      return await this.d.cache.getMany(keys);
+    } catch (err) {
+      this.failed('read', err);
+      return new Map();
+    }
+  }
+
+  private fill(entries: [string, string][]): void {
+    if (entries.length === 0) return;
+    // Filling is an optimisation for the next reader: nobody waits for it.
+    this.d.cache.fill(entries).catch((err: unknown) => this.failed('fill', err));
+  }
+
+  private failed(op: string, err: unknown): void {
+    this.d.onCacheError(op);
+    this.d.log.warn({ err: (err as Error).message, op }, 'tweet body cache unavailable; using PostgreSQL');
+  }
+
+  /**
+   * Values of `ids` from the cache, the rest loaded from PostgreSQL by `load` (which leaves out
+   * what does not exist) and filled into the cache for the next reader.
+   */
+  private async readThrough<T>(ids: readonly string[], key: (id: string) => string, load: (missing: string[]) => Promise<T[]>, idOf: (v: T) => string): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    const hits = await this.cached(ids.map(key));
+    for (const id of ids) {
+      const v = hits.get(key(id));
+      if (v !== undefined) out.set(id, JSON.parse(v) as T);
+    }
+    const missing = ids.filter((id) => !out.has(id));
+    if (missing.length > 0) {
+      const loaded = await load(missing);
+      for (const v of loaded) out.set(idOf(v), v);
+      this.fill(loaded.map((v) => [key(idOf(v)), JSON.stringify(v)]));
+    }
+    return out;
+  }
+
+  /** The live tweets among `ids`, by id. */
+  async hydrate(ids: readonly string[]): Promise<Map<string, Tweet>> {
+    const bodies = await this.readThrough([...new Set(ids)], tweetKey, (missing) => this.loadBodies(missing), (b: TweetBody) => b.id);
+    const authors = await this.readThrough(
+      [...new Set([...bodies.values()].map((b) => b.authorId))],
+      authorKey,
+      (missing) => this.loadAuthors(missing),
+      (a: UserSummary) => a.id,
+    );
+    const out = new Map<string, Tweet>();
+    for (const [id, b] of bodies) {
+      const author = authors.get(b.authorId);
+      // Same key order as the SQL path's toTweet, so responses are byte-identical.
+      if (author) out.set(id, { id, author, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
+    }
+    return out;
+  }
+
+  private async loadBodies(ids: string[]): Promise<TweetBody[]> {
+    const rows = await this.d.db.query<BodyRow>(
+      `SELECT id, author_id, text, reply_to_id, created_at, edited_at, like_count, repost_count, comment_count, reply_count
+         FROM tweets WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL`,
+      [ids],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      authorId: r.author_id,
+      text: r.text,
+      replyTo: r.reply_to_id,
+      createdAt: r.created_at.toISOString(),
+      editedAt: r.edited_at ? r.edited_at.toISOString() : null,
+      counts: { likes: r.like_count, reposts: r.repost_count, comments: r.comment_count, replies: r.reply_count },
+    }));
+  }
+
+  private async loadAuthors(ids: string[]): Promise<UserSummary[]> {
+    const rows = await this.d.db.query<{ id: string; handle: string; name: string; avatar_url: string | null }>(
+      'SELECT id, handle, name, avatar_url FROM users WHERE id = ANY($1::bigint[])',
+      [ids],
+    );
+    return rows.map((r) => ({ id: r.id, handle: r.handle, name: r.name, avatarUrl: r.avatar_url }));
+  }
+
+  /** After a commit that changed these tweets (text, counters, deletion). */
+  changedTweets(ids: readonly string[]): Promise<void> {
+    return this.invalidate(ids.map(tweetKey));
+  }
+
+  /** After a commit that changed these users' summaries (handle, name, avatar) or deleted them. */
+  changedAuthors(ids: readonly string[]): Promise<void> {
+    return this.invalidate(ids.map(authorKey));
+  }
+
+  private async invalidate(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.d.cache.invalidate(keys);
+    } catch (err) {
+      this.d.onCacheError('invalidate');
+      this.d.log.error({ err: (err as Error).message, keys: keys.length }, 'tweet body cache invalidation failed; stale until the TTL');
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway, type TestUser } from '../support/test-gateway.ts';
+
+/**
+ * Issue 4: cursor pagination stays stable under concurrent writes. A reader pages through their
+ * cached home timeline while the people they follow post and delete: no page repeats or skips a
+ * tweet, new tweets never push old ones onto the next page, deleted ones just leave, and since_id
+ * returns exactly what is new. TIMELINE_CACHE_SIZE is small, so the deep pages cross the cache
+ * floor into SQL on the way.
+ */
+describe('home timeline pagination under concurrent writes', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway('pglite', 'node', { TIMELINE_CACHE_SIZE: 20, RATE_TWEETS_PER_USER: '1000/1h' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const post = async (u: TestUser, text: string) => {
+    const r = await t.api('POST', '/v1/tweets', { token: u.accessToken, body: { text } });
+    expect(r.status).toBe(201);
+    return r.body.id as string;
+  };
+  const page = async (u: TestUser, query: string) => {
+    const r = await t.api('GET', `/v1/timeline/home?${query}`, { token: u.accessToken });
+    expect(r.status).toBe(200);
+    return r.body as { items: { id: string }[]; next: string | null };
+  };
+
+  it('pages keep their place while others post and delete', async () => {
+    const reader = await t.register('pg');
+    const authors = [await t.register('pa'), await t.register('pb'), await t.register('pc')];
+    for (const a of authors) expect((await t.api('PUT', `/v1/users/${a.handle}/follow`, { token: reader.accessToken })).status).toBe(200);
+    const before: string[] = [];
+    for (let i = 0; i < 36; i++) before.unshift(await post(authors[i % 3]!, `old ${i}`));
+
+    const first = await page(reader, 'limit=7');
+    expect(first.items.map((x) => x.id)).toEqual(before.slice(0, 7));
+    const seen = [...first.items.map((x) => x.id)];
+    const fresh: string[] = [];
+    const deleted = new Set<string>();
+    let next = first.next;
+    for (let round = 0; next; round++) {
+      // Between pages: a new tweet, and the deletion of an old one further down.
+      fresh.unshift(await post(authors[round % 3]!, `new ${round}`));
+      const victimIndex = 7 * (round + 2);
+      if (victimIndex < before.length) {
+        const victim = before[victimIndex]!;
+        const owner = authors.find((_, k) => (before.length - 1 - victimIndex) % 3 === k)!;
+        expect((await t.api('DELETE', `/v1/tweets/${victim}`, { token: owner.accessToken })).status).toBe(204);
+        deleted.add(victim);
+      }
+      const p = await page(reader, `limit=7&cursor=${next}`);
+      seen.push(...p.items.map((x) => x.id));
+      next = p.next;
+    }
+    expect(seen).toEqual(before.filter((id) => !deleted.has(id)));
+    expect(deleted.size).toBeGreaterThan(0);
+
+    const caughtUp = await page(reader, `limit=100&since_id=${before[0]}`);
+    expect(caughtUp.items.map((x) => x.id)).toEqual(fresh);
+    // max_id is inclusive and stable too.
+    const fromMax = await page(reader, `limit=3&max_id=${before[10]}`);
+    expect(fromMax.items.map((x) => x.id)).toEqual(before.slice(10).filter((id) => !deleted.has(id)).slice(0, 3));
+  });
+});
