@@ -53,7 +53,9 @@ CREATE TABLE queue_messages (
   -- deliveries so far; a receive increments it and pushes visible_at to the end of the lease
   attempts INT NOT NULL DEFAULT 0,
   visible_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  -- who received it last, and which receive call (a socket consumer releases its own leases by it)
   leased_by BIGINT,
+  lease_id BIGINT,
   dead_at TIMESTAMPTZ
 );
 CREATE INDEX queue_messages_ready ON queue_messages (queue_id, visible_at, id) WHERE dead_at IS NULL;
