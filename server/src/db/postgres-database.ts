@@ -47,6 +47,12 @@ export async function openPostgresDatabase(url: string, poolSize: number, log: L
     async transaction(fn) {
       const client = await guard(pool.connect());
       let broken: Error | undefined;
+      // A checked-out client whose connection drops between two statements emits 'error' on itself
+      // (the pool only listens on idle ones); unhandled, that would crash the process.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await guard(client.query('BEGIN'));
         const out = await fn(wrap(client));
@@ -60,6 +66,7 @@ export async function openPostgresDatabase(url: string, poolSize: number, log: L
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
