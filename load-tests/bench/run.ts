@@ -1,5 +1,6 @@
 import { runCleanups } from './cleanup.ts';
 import { FANOUT_ENV_HELP } from './fanout-options.ts';
+import { MESSAGING_ENV_HELP } from './messaging-options.ts';
 import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions } from './options.ts';
 
 /**
@@ -22,11 +23,15 @@ const SCENARIOS: Record<string, Scenario> = {
     summary: 'live tweet delivery to N sockets on 2 nodes + Redis: deliveries/s, latency, CPU per million, RSS per socket, lost; Flock vs Socket.IO + classic Redis adapter',
     run: async (options) => (await import('./fanout.ts')).runFanoutBenchmark(options),
   },
+  messaging: {
+    summary: 'durable publish/send messages/s (single and batched), receive+ack with 4 consumers, publish→live receipt p50/p99 at 1,000 msg/s; PostgreSQL',
+    run: async (options) => (await import('./messaging.ts')).runMessagingBenchmark(options),
+  },
 };
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
-  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n`;
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${MESSAGING_ENV_HELP}\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
