@@ -59,4 +59,7 @@ CREATE TABLE queue_messages (
   dead_at TIMESTAMPTZ
 );
 CREATE INDEX queue_messages_ready ON queue_messages (queue_id, visible_at, id) WHERE dead_at IS NULL;
+-- leased at least once and ready again: the only candidates for the dead-letter list (a backlog of
+-- never-delivered messages does not have to be scanned for them)
+CREATE INDEX queue_messages_returned ON queue_messages (queue_id, visible_at) WHERE dead_at IS NULL AND attempts > 0;
 CREATE INDEX queue_messages_dead ON queue_messages (queue_id, id) WHERE dead_at IS NOT NULL;

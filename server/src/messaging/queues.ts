@@ -1,7 +1,9 @@
 import type { MessageInput, Queue, QueueMessage } from '@flock/client/protocol';
 import type { Config } from '../config.ts';
 import { uniqueViolation, type Database, type Queryable } from '../db/database.ts';
+import { page } from '../domain/rows.ts';
 import { FlockError, forbidden, notFound } from '../errors.ts';
+import { acceptWriters, deleteOwned, ownedRow, resultsPerJob, writtenMessage, type OwnedKind } from './owned.ts';
 import type { IdGenerator } from '../ids.ts';
 import { allowed, checkUsersExist, visibleTo, type AccessList } from './access.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -34,6 +36,8 @@ interface QueueRow {
 }
 
 const QUEUE_COLUMNS = 'id, name, owner_id, senders::text[] AS senders, consumers::text[] AS consumers, max_attempts, created_at';
+
+const QUEUE: OwnedKind = { table: 'queues', noun: 'queue', columns: QUEUE_COLUMNS };
 
 const toQueue = (r: QueueRow, counts = { ready: 0, leased: 0, dead: 0 }): Queue => ({
   id: r.id,
@@ -84,10 +88,8 @@ export class QueueService {
     this.sender = new GroupCommit((name, jobs) => this.flush(name, jobs), (j) => j.payloads.length, MAX_BATCH * 4);
   }
 
-  private async row(db: Queryable, name: string, lock = ''): Promise<QueueRow> {
-    const [r] = await db.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = $1 ${lock}`, [name]);
-    if (!r) throw notFound('No such queue');
-    return r;
+  private row(db: Queryable, name: string, lock = ''): Promise<QueueRow> {
+    return ownedRow<QueueRow>(db, QUEUE, name, lock);
   }
 
   /** The queue, if the user may consume from it. */
@@ -119,9 +121,7 @@ export class QueueService {
         ORDER BY id LIMIT $3`,
       [userId, q.cursor ?? null, q.limit + 1],
     );
-    const more = rows.length > q.limit;
-    const items = rows.slice(0, q.limit).map((r) => toQueue(r));
-    return { items, next: more ? items[items.length - 1]!.id : null };
+    return page(rows, q.limit, (r) => toQueue(r), (r) => r.id);
   }
 
   async get(userId: string, name: string): Promise<Queue> {
@@ -155,12 +155,7 @@ export class QueueService {
 
   /** Removes the queue with every message (dead letters too); live consumers get `queue:deleted`. */
   async delete(userId: string, name: string): Promise<void> {
-    const queueId = await this.d.db.transaction(async (tx) => {
-      const cur = await this.row(tx, name, 'FOR UPDATE');
-      if (cur.owner_id !== userId) throw forbidden('Only the owner can delete this queue');
-      await tx.query('DELETE FROM queues WHERE id = $1', [cur.id]);
-      return cur.id;
-    });
+    const queueId = await deleteOwned(this.d.db, QUEUE, name, userId);
     this.d.events.emit('queue:deleted', { queueId, name });
   }
 
@@ -174,17 +169,8 @@ export class QueueService {
     const out = await this.d.db.transaction(async (tx) => {
       // FOR SHARE: a concurrent delete of the queue waits for this insert instead of breaking its foreign key.
       const q = await this.row(tx, name, 'FOR SHARE');
-      const results: (QueueMessage[] | Error)[] = [];
-      const accepted: { job: number; payload: StoredPayload; id: string }[] = [];
-      jobs.forEach((job, i) => {
-        if (!allowed(q.senders, q.owner_id, job.userId)) {
-          results[i] = forbidden('You may not send to this queue');
-          return;
-        }
-        results[i] = [];
-        for (const payload of job.payloads) accepted.push({ job: i, payload, id: this.d.ids.next() });
-      });
-      if (accepted.length === 0) return { queueId: q.id, results, sent: 0 };
+      const { refused, accepted } = acceptWriters(jobs, q.senders, q.owner_id, this.d.ids, 'You may not send to this queue');
+      if (accepted.length === 0) return { queueId: q.id, results: resultsPerJob<QueueMessage>(jobs.length, refused, []), sent: 0 };
       const arrays = payloadArrays(accepted.map((a) => a.payload));
       const [now] = await tx.query<{ now: Date }>(
         `WITH ins AS (
@@ -192,19 +178,10 @@ export class QueueService {
            SELECT $1, i, d::json, decode(b, 'base64'), c, p FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(i, d, b, c, p)
            RETURNING 1)
          SELECT now() AS now FROM ins LIMIT 1`,
-        [q.id, accepted.map((a) => a.id), arrays.json, arrays.base64, arrays.contentType, accepted.map((a) => jobs[a.job]!.userId)],
+        [q.id, accepted.map((a) => a.id), arrays.json, arrays.base64, arrays.contentType, accepted.map((a) => a.userId)],
       );
-      for (const a of accepted) {
-        (results[a.job] as QueueMessage[]).push({
-          id: a.id,
-          ...(a.payload.base64 !== null ? { bytes: a.payload.base64 } : { data: JSON.parse(a.payload.json!) as unknown }),
-          contentType: a.payload.contentType,
-          publishedBy: jobs[a.job]!.userId,
-          publishedAt: now!.now.toISOString(),
-          attempts: 0,
-        });
-      }
-      return { queueId: q.id, results, sent: accepted.length };
+      const written = accepted.map((a) => ({ job: a.job, message: { ...writtenMessage(a, now!.now), attempts: 0 } }));
+      return { queueId: q.id, results: resultsPerJob(jobs.length, refused, written), sent: accepted.length };
     });
     if (out.sent > 0) this.d.events.emit('queue:sent', { queueId: out.queueId, name });
     return out.results;
@@ -219,8 +196,9 @@ export class QueueService {
   private async buryExpired(queueId: string, maxAttempts: number): Promise<void> {
     await this.d.db.query(
       `UPDATE queue_messages m SET dead_at = now() FROM (
-         SELECT id FROM queue_messages WHERE queue_id = $1 AND dead_at IS NULL AND visible_at <= now() AND attempts >= $2
-          ORDER BY visible_at, id LIMIT 1000 FOR UPDATE SKIP LOCKED) d
+         SELECT id FROM queue_messages
+          WHERE queue_id = $1 AND dead_at IS NULL AND attempts > 0 AND visible_at <= now() AND attempts >= $2
+          ORDER BY visible_at LIMIT 1000 FOR UPDATE SKIP LOCKED) d
         WHERE m.id = d.id`,
       [queueId, maxAttempts],
     );
@@ -286,9 +264,7 @@ export class QueueService {
         ORDER BY id LIMIT $3`,
       [queue.id, q.cursor ?? null, q.limit + 1],
     );
-    const more = rows.length > q.limit;
-    const items = rows.slice(0, q.limit).map(toDead);
-    return { items, next: more ? items[items.length - 1]!.id : null };
+    return page(rows, q.limit, toDead, (r) => r.id);
   }
 
   /** Puts dead letters (the given ones, or all) back on the queue with their attempts reset. Owner only. */

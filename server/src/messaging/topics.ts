@@ -2,6 +2,8 @@ import type { Topic, TopicMessage } from '@flock/client/protocol';
 import type { Config } from '../config.ts';
 import { uniqueViolation, type Database, type Queryable } from '../db/database.ts';
 import { FlockError, forbidden, notFound } from '../errors.ts';
+import { page } from '../domain/rows.ts';
+import { acceptWriters, deleteOwned, ownedRow, resultsPerJob, writtenMessage, type OwnedKind } from './owned.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { allowed, checkUsersExist, visibleTo, type AccessList } from './access.ts';
@@ -37,6 +39,8 @@ interface TopicRow {
 
 const TOPIC_COLUMNS = `id, name, owner_id, publishers::text[] AS publishers, subscribers::text[] AS subscribers,
   retention_count, retention_seconds, last_offset, created_at`;
+
+const TOPIC: OwnedKind = { table: 'topics', noun: 'topic', columns: TOPIC_COLUMNS };
 
 const toTopic = (r: TopicRow): Topic => ({
   id: r.id,
@@ -84,10 +88,8 @@ export class TopicService {
     this.publisher = new GroupCommit((name, jobs) => this.flush(name, jobs), (j) => j.payloads.length, MAX_BATCH * 4);
   }
 
-  private async row(db: Queryable, name: string, lock = ''): Promise<TopicRow> {
-    const [r] = await db.query<TopicRow>(`SELECT ${TOPIC_COLUMNS} FROM topics WHERE name = $1 ${lock}`, [name]);
-    if (!r) throw notFound('No such topic');
-    return r;
+  private row(db: Queryable, name: string, lock = ''): Promise<TopicRow> {
+    return ownedRow<TopicRow>(db, TOPIC, name, lock);
   }
 
   async create(ownerId: string, name: string, s: TopicSettings): Promise<Topic> {
@@ -120,9 +122,7 @@ export class TopicService {
         ORDER BY id LIMIT $3`,
       [userId, q.cursor ?? null, q.limit + 1],
     );
-    const more = rows.length > q.limit;
-    const items = rows.slice(0, q.limit).map(toTopic);
-    return { items, next: more ? items[items.length - 1]!.id : null };
+    return page(rows, q.limit, toTopic, (r) => r.id);
   }
 
   async get(userId: string, name: string): Promise<Topic> {
@@ -153,12 +153,7 @@ export class TopicService {
 
   /** Removes the topic and all its messages; live subscribers get `topic:deleted`. */
   async delete(userId: string, name: string): Promise<void> {
-    const topicId = await this.d.db.transaction(async (tx) => {
-      const cur = await this.row(tx, name, 'FOR UPDATE');
-      if (cur.owner_id !== userId) throw forbidden('Only the owner can delete this topic');
-      await tx.query('DELETE FROM topics WHERE id = $1', [cur.id]);
-      return cur.id;
-    });
+    const topicId = await deleteOwned(this.d.db, TOPIC, name, userId);
     this.d.events.emit('topic:deleted', { topicId, name });
   }
 
@@ -171,51 +166,23 @@ export class TopicService {
   private async flush(name: string, jobs: PublishJob[]): Promise<(TopicMessage[] | Error)[]> {
     const out = await this.d.db.transaction(async (tx) => {
       const t = await this.row(tx, name, 'FOR UPDATE');
-      const results: (TopicMessage[] | Error)[] = [];
-      const accepted: { job: number; payload: StoredPayload; id: string; offset: number }[] = [];
-      let offset = Number(t.last_offset);
-      jobs.forEach((job, i) => {
-        if (!allowed(t.publishers, t.owner_id, job.userId)) {
-          results[i] = forbidden('You may not publish to this topic');
-          return;
-        }
-        results[i] = [];
-        for (const payload of job.payloads) accepted.push({ job: i, payload, id: this.d.ids.next(), offset: ++offset });
-      });
-      if (accepted.length === 0) return { topicId: t.id, results, messages: [] };
-      const [now] = await tx.query<{ now: Date }>('UPDATE topics SET last_offset = $2 WHERE id = $1 RETURNING now() AS now', [t.id, offset]);
+      const { refused, accepted } = acceptWriters(jobs, t.publishers, t.owner_id, this.d.ids, 'You may not publish to this topic');
+      if (accepted.length === 0) return { topicId: t.id, results: resultsPerJob<TopicMessage>(jobs.length, refused, []), messages: [] };
+      const first = Number(t.last_offset) + 1;
+      const last = first + accepted.length - 1;
+      const [now] = await tx.query<{ now: Date }>('UPDATE topics SET last_offset = $2 WHERE id = $1 RETURNING now() AS now', [t.id, last]);
       const arrays = payloadArrays(accepted.map((a) => a.payload));
       await tx.query(
         `INSERT INTO topic_messages (topic_id, "offset", id, data, bytes, content_type, published_by, published_at)
-         SELECT $1, o, i, d::json, decode(b, 'base64'), c, p, $8
-           FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(o, i, d, b, c, p)`,
-        [
-          t.id,
-          accepted.map((a) => a.offset),
-          accepted.map((a) => a.id),
-          arrays.json,
-          arrays.base64,
-          arrays.contentType,
-          accepted.map((a) => jobs[a.job]!.userId),
-          now!.now,
-        ],
+         SELECT $1, $2 + o - 1, i, d::json, decode(b, 'base64'), c, p, $8
+           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY AS u(i, d, b, c, p, o)`,
+        [t.id, first, accepted.map((a) => a.id), arrays.json, arrays.base64, arrays.contentType, accepted.map((a) => a.userId), now!.now],
       );
-      if (offset > t.retention_count) {
-        await tx.query('DELETE FROM topic_messages WHERE topic_id = $1 AND "offset" <= $2', [t.id, offset - t.retention_count]);
+      if (last > t.retention_count) {
+        await tx.query('DELETE FROM topic_messages WHERE topic_id = $1 AND "offset" <= $2', [t.id, last - t.retention_count]);
       }
-      const messages = accepted.map((a): TopicMessage => {
-        const m: TopicMessage = {
-          id: a.id,
-          offset: a.offset,
-          ...(a.payload.base64 !== null ? { bytes: a.payload.base64 } : { data: JSON.parse(a.payload.json!) as unknown }),
-          contentType: a.payload.contentType,
-          publishedBy: jobs[a.job]!.userId,
-          publishedAt: now!.now.toISOString(),
-        };
-        (results[a.job] as TopicMessage[]).push(m);
-        return m;
-      });
-      return { topicId: t.id, results, messages };
+      const written = accepted.map((a, k) => ({ job: a.job, message: { ...writtenMessage(a, now!.now), offset: first + k } }));
+      return { topicId: t.id, results: resultsPerJob(jobs.length, refused, written), messages: written.map((w) => w.message) };
     });
     if (out.messages.length > 0) this.d.events.emit('topic:published', { topicId: out.topicId, name, messages: out.messages });
     return out.results;

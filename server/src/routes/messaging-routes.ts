@@ -30,61 +30,95 @@ const receiveBody = z
 const ackBody = z.strictObject({ ids: z.array(id).min(1).max(1000) });
 const nonEmpty = <T extends object>(b: T) => Object.keys(b).length > 0;
 
-export function messagingRoutes(d: { topics: TopicService; queues: QueueService }): Route[] {
+/** What a topic or queue service offers for create, list, show, change and delete. */
+interface OwnedService<S> {
+  create(ownerId: string, name: string, s: S): Promise<object>;
+  list(userId: string, q: { limit: number; cursor?: string }): Promise<object>;
+  get(userId: string, name: string): Promise<object>;
+  update(userId: string, name: string, s: S): Promise<object>;
+  delete(userId: string, name: string): Promise<void>;
+}
+
+/** The five routes every owned, named resource has (topics and queues alike). */
+function ownedRoutes<S extends object>(o: {
+  path: string;
+  noun: string;
+  access: string;
+  extra: string;
+  settings: z.ZodObject<z.ZodRawShape, z.core.$strict> & z.ZodType<S>;
+  service: OwnedService<S>;
+  onDelete: string;
+}): Route[] {
+  const tag = `${o.noun}s`;
+  const one = `${o.path}/:name`;
   return [
     route({
       method: 'POST',
-      path: '/v1/topics',
-      tag: 'topics',
-      summary: 'Create a topic you own (publishers/subscribers: user ids, or null/absent for everyone)',
+      path: o.path,
+      tag,
+      summary: `Create a ${o.noun} you own (${o.access}: user ids, or null/absent for everyone)`,
       auth: 'required',
-      body: topicSettings.extend({ name: messagingName }),
-      responses: { 201: 'The topic', 400: 'Invalid name or settings', 409: 'Name taken' },
-      handler: async ({ principal, body }) => ok(await d.topics.create(principal.userId, body.name, body), 201),
+      body: o.settings.extend({ name: messagingName }) as unknown as z.ZodType<S & { name: string }>,
+      responses: { 201: `The ${o.noun}`, 400: 'Invalid name or settings', 409: 'Name taken' },
+      handler: async ({ principal, body }) => ok(await o.service.create(principal.userId, body.name, body), 201),
     }),
     route({
       method: 'GET',
-      path: '/v1/topics',
-      tag: 'topics',
-      summary: 'Topics you own, may publish to or may subscribe to',
+      path: o.path,
+      tag,
+      summary: `${o.noun[0]!.toUpperCase()}${o.noun.slice(1)}s you own, may ${o.extra}`,
       auth: 'required',
       query: pageQuery,
-      responses: { 200: 'A page of topics' },
-      handler: async ({ principal, query }) => ok(await d.topics.list(principal.userId, query)),
+      responses: { 200: `A page of ${o.noun}s` },
+      handler: async ({ principal, query }) => ok(await o.service.list(principal.userId, query)),
     }),
     route({
       method: 'GET',
-      path: '/v1/topics/:name',
-      tag: 'topics',
-      summary: 'One topic',
+      path: one,
+      tag,
+      summary: `One ${o.noun}`,
       auth: 'required',
       params: nameParams,
-      responses: { 200: 'The topic', 404: 'No such topic (or not visible to you)' },
-      handler: async ({ principal, params }) => ok(await d.topics.get(principal.userId, params.name)),
+      responses: { 200: `The ${o.noun}`, 404: `No such ${o.noun} (or not visible to you)` },
+      handler: async ({ principal, params }) => ok(await o.service.get(principal.userId, params.name)),
     }),
     route({
       method: 'PATCH',
-      path: '/v1/topics/:name',
-      tag: 'topics',
-      summary: 'Change access lists or retention of your topic',
+      path: one,
+      tag,
+      summary: `Change the settings of your ${o.noun}`,
       auth: 'required',
       params: nameParams,
-      body: topicSettings.refine(nonEmpty, 'give at least one field to change'),
-      responses: { 200: 'The topic', 403: 'Not yours', 404: 'No such topic' },
-      handler: async ({ principal, params, body }) => ok(await d.topics.update(principal.userId, params.name, body)),
+      body: o.settings.refine(nonEmpty, 'give at least one field to change') as unknown as z.ZodType<S>,
+      responses: { 200: `The ${o.noun}`, 403: 'Not yours', 404: `No such ${o.noun}` },
+      handler: async ({ principal, params, body }) => ok(await o.service.update(principal.userId, params.name, body)),
     }),
     route({
       method: 'DELETE',
-      path: '/v1/topics/:name',
-      tag: 'topics',
-      summary: 'Delete your topic and its messages; live subscribers get topic:deleted',
+      path: one,
+      tag,
+      summary: `Delete your ${o.noun} and its messages (${o.onDelete})`,
       auth: 'required',
       params: nameParams,
-      responses: { 204: 'Deleted', 403: 'Not yours', 404: 'No such topic' },
+      responses: { 204: 'Deleted', 403: 'Not yours', 404: `No such ${o.noun}` },
       handler: async ({ principal, params }) => {
-        await d.topics.delete(principal.userId, params.name);
+        await o.service.delete(principal.userId, params.name);
         return noContent();
       },
+    }),
+  ];
+}
+
+export function messagingRoutes(d: { topics: TopicService; queues: QueueService }): Route[] {
+  return [
+    ...ownedRoutes({
+      path: '/v1/topics',
+      noun: 'topic',
+      access: 'publishers/subscribers',
+      extra: 'publish to or subscribe to',
+      settings: topicSettings,
+      service: d.topics,
+      onDelete: 'live subscribers get topic:deleted',
     }),
     route({
       method: 'POST',
@@ -108,59 +142,14 @@ export function messagingRoutes(d: { topics: TopicService; queues: QueueService 
       responses: { 200: '{items, next}: next is the offset to pass as after', 403: 'Not a subscriber', 404: 'No such topic' },
       handler: async ({ principal, params, query }) => ok(await d.topics.read(principal.userId, params.name, query.after, query.limit)),
     }),
-    route({
-      method: 'POST',
+    ...ownedRoutes({
       path: '/v1/queues',
-      tag: 'queues',
-      summary: 'Create a queue you own (senders/consumers: user ids, or null/absent for everyone)',
-      auth: 'required',
-      body: queueSettings.extend({ name: messagingName }),
-      responses: { 201: 'The queue', 400: 'Invalid name or settings', 409: 'Name taken' },
-      handler: async ({ principal, body }) => ok(await d.queues.create(principal.userId, body.name, body), 201),
-    }),
-    route({
-      method: 'GET',
-      path: '/v1/queues',
-      tag: 'queues',
-      summary: 'Queues you own, may send to or may consume from',
-      auth: 'required',
-      query: pageQuery,
-      responses: { 200: 'A page of queues' },
-      handler: async ({ principal, query }) => ok(await d.queues.list(principal.userId, query)),
-    }),
-    route({
-      method: 'GET',
-      path: '/v1/queues/:name',
-      tag: 'queues',
-      summary: 'One queue, with its ready, leased and dead message counts',
-      auth: 'required',
-      params: nameParams,
-      responses: { 200: 'The queue', 404: 'No such queue (or not visible to you)' },
-      handler: async ({ principal, params }) => ok(await d.queues.get(principal.userId, params.name)),
-    }),
-    route({
-      method: 'PATCH',
-      path: '/v1/queues/:name',
-      tag: 'queues',
-      summary: 'Change access lists or maxAttempts of your queue',
-      auth: 'required',
-      params: nameParams,
-      body: queueSettings.refine(nonEmpty, 'give at least one field to change'),
-      responses: { 200: 'The queue', 403: 'Not yours', 404: 'No such queue' },
-      handler: async ({ principal, params, body }) => ok(await d.queues.update(principal.userId, params.name, body)),
-    }),
-    route({
-      method: 'DELETE',
-      path: '/v1/queues/:name',
-      tag: 'queues',
-      summary: 'Delete your queue and its messages (dead letters too); live consumers get queue:deleted',
-      auth: 'required',
-      params: nameParams,
-      responses: { 204: 'Deleted', 403: 'Not yours', 404: 'No such queue' },
-      handler: async ({ principal, params }) => {
-        await d.queues.delete(principal.userId, params.name);
-        return noContent();
-      },
+      noun: 'queue',
+      access: 'senders/consumers',
+      extra: 'send to or consume from',
+      settings: queueSettings,
+      service: d.queues,
+      onDelete: 'dead letters too; live consumers get queue:deleted',
     }),
     route({
       method: 'POST',

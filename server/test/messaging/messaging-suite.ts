@@ -86,6 +86,16 @@ export function defineMessagingSuite(storage: Storage): void {
         expectError(await as(bob).get('/v1/topics/no-such-topic'), 404, 'FLOCK_ERR_NOT_FOUND');
       });
 
+      it('documents every messaging route in /openapi.json', async () => {
+        const doc = (await api('GET', '/openapi.json')).body;
+        expect(Object.keys(doc.paths)).toEqual(
+          expect.arrayContaining(['/v1/topics', '/v1/topics/{name}', '/v1/topics/{name}/messages', '/v1/queues', '/v1/queues/{name}/receive', '/v1/queues/{name}/ack', '/v1/queues/{name}/dead-letters/redrive']),
+        );
+        const create = doc.paths['/v1/topics'].post.requestBody.content['application/json'].schema;
+        expect(create.required).toEqual(['name']);
+        expect(doc.paths['/v1/queues/{name}'].patch.requestBody).toBeDefined();
+      });
+
       it('publishes JSON and bytes, one or a batch, and returns them in offset order exactly as sent', async () => {
         const name = unique('log');
         await as(alice).post('/v1/topics', { name });
