@@ -170,13 +170,16 @@ export class TopicService {
       if (accepted.length === 0) return { topicId: t.id, results: resultsPerJob<TopicMessage>(jobs.length, refused, []), messages: [] };
       const first = Number(t.last_offset) + 1;
       const last = first + accepted.length - 1;
-      const [now] = await tx.query<{ now: Date }>('UPDATE topics SET last_offset = $2 WHERE id = $1 RETURNING now() AS now', [t.id, last]);
       const arrays = payloadArrays(accepted.map((a) => a.payload));
-      await tx.query(
-        `INSERT INTO topic_messages (topic_id, "offset", id, data, bytes, content_type, published_by, published_at)
-         SELECT $1, $2 + o - 1, i, d::json, decode(b, 'base64'), c, p, $8
-           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY AS u(i, d, b, c, p, o)`,
-        [t.id, first, accepted.map((a) => a.id), arrays.json, arrays.base64, arrays.contentType, accepted.map((a) => a.userId), now!.now],
+      // The counter and the rows in one statement: one round trip less while the topic's row is locked.
+      const [now] = await tx.query<{ now: Date }>(
+        `WITH bump AS (UPDATE topics SET last_offset = $8 WHERE id = $1),
+              ins AS (
+                INSERT INTO topic_messages (topic_id, "offset", id, data, bytes, content_type, published_by, published_at)
+                SELECT $1, $2 + o - 1, i, d::json, decode(b, 'base64'), c, p, now()
+                  FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY AS u(i, d, b, c, p, o))
+         SELECT now() AS now`,
+        [t.id, first, accepted.map((a) => a.id), arrays.json, arrays.base64, arrays.contentType, accepted.map((a) => a.userId), last],
       );
       if (last > t.retention_count) {
         await tx.query('DELETE FROM topic_messages WHERE topic_id = $1 AND "offset" <= $2', [t.id, last - t.retention_count]);
