@@ -54,15 +54,10 @@ export async function runMessagingBenchmark(options: BenchOptions): Promise<numb
     const rateRun = async (label: string, path: string, perCall: number) => {
       const body = JSON.stringify(perCall === 1 ? payload : { messages: Array.from({ length: perCall }, () => payload) });
       process.stderr.write(`messaging: ${label}…\n`);
-      const r = await runLoad({
-        url: gw.url,
-        method: 'POST',
-        headers: auth,
-        nextRequest: () => ({ path, body }),
-        expectStatus: 201,
-        durationSeconds: options.durationSeconds,
-        connections: options.connections,
-      });
+      const load = (durationSeconds: number) =>
+        runLoad({ url: gw.url, method: 'POST', headers: auth, nextRequest: () => ({ path, body }), expectStatus: 201, durationSeconds, connections: options.connections });
+      if (options.warmupSeconds > 0) await load(options.warmupSeconds); // unmeasured: JIT, pool, plans
+      const r = await load(options.durationSeconds);
       failures += r.errors;
       const accepted = (r.statuses['201'] ?? 0) * perCall;
       rows.push([label, format.count(accepted / r.durationSeconds), format.count(r.requestsPerSecond), format.ms(r.latencyMs.p50), format.ms(r.latencyMs.p99), String(r.errors)]);
