@@ -1,6 +1,7 @@
 import { runCleanups } from './cleanup.ts';
 import { FANOUT_ENV_HELP } from './fanout-options.ts';
 import { TIMELINE_ENV_HELP } from './timeline-options.ts';
+import { MESSAGING_ENV_HELP } from './messaging-options.ts';
 import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions } from './options.ts';
 
 /**
@@ -27,11 +28,15 @@ const SCENARIOS: Record<string, Scenario> = {
     summary: 'warm GET /v1/timeline/home (cached vs plain SQL, reader following 1,000) and POST /v1/tweets (100 vs 1,000,000 followers); PostgreSQL + Redis',
     run: async (options) => (await import('./timeline.ts')).runTimelineBenchmark(options),
   },
+  messaging: {
+    summary: 'durable publish/send messages/s (single and batched), receive+ack with 4 consumers, publish→live receipt p50/p99 at 1,000 msg/s; PostgreSQL',
+    run: async (options) => (await import('./messaging.ts')).runMessagingBenchmark(options),
+  },
 };
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
-  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${TIMELINE_ENV_HELP}\n`;
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${TIMELINE_ENV_HELP}\n\n${MESSAGING_ENV_HELP}\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -144,6 +144,14 @@ export const configSchema = z
      * in flight when the connection dropped. Clients drop the repeats by id.
      */
     SYNC_OVERLAP_MS: int(0, 3_600_000).default(30_000),
+    /** Messaging: largest message payload in bytes (JSON text of `data`, or decoded `bytes`); larger → 413. */
+    MESSAGE_MAX_BYTES: int(1, 16 * 1024 * 1024).default(64 * 1024),
+    /** Messaging: messages a topic keeps when its owner sets no count retention (oldest go first). */
+    TOPIC_RETENTION_COUNT: int(1, 1_000_000_000).default(100_000),
+    /** Messaging: seconds a topic keeps a message when its owner sets no age retention. */
+    TOPIC_RETENTION_SECONDS: int(1, 10 * 365 * 24 * 3600).default(7 * 24 * 3600),
+    /** Messaging: how often expired topic messages are deleted and socket queue consumers look for redeliveries. */
+    MESSAGING_SWEEP_MS: int(50, 3_600_000).default(1000),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     // Home timelines (docs/timelines.md).

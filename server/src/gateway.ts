@@ -3,6 +3,11 @@ import { redisAdapter, type AdapterFactory } from './realtime/cluster-adapter.ts
 import { LivePush } from './realtime/live-push.ts';
 import { SocketServer } from './realtime/socket-server.ts';
 import { SyncFeature } from './realtime/sync-feature.ts';
+import { MessagingFeature } from './realtime/messaging-feature.ts';
+import { MessagingEvents } from './messaging/messaging-events.ts';
+import { QueueService } from './messaging/queues.ts';
+import { TopicService } from './messaging/topics.ts';
+import { messagingRoutes } from './routes/messaging-routes.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
 import { ExternalTokens } from './auth/external-tokens.ts';
 import { FlockTokens } from './auth/flock-tokens.ts';
@@ -147,6 +152,11 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const tweets = new TweetService(deps);
     const comments = new CommentService(deps);
     const reactions = new ReactionService(deps);
+    const messaging = new MessagingEvents();
+    const topics = new TopicService({ config, db, ids, events: messaging });
+    const queues = new QueueService({ config, db, ids, events: messaging });
+    closers.push(async () => topics.stopSweeper());
+    topics.startSweeper(config.MESSAGING_SWEEP_MS, log);
 
     let draining = false;
     const routes: Route[] = [];
@@ -155,6 +165,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       ...authRoutes({ ...deps, tokens, keys, users }),
       ...userRoutes({ users, follows, tweets }),
       ...tweetRoutes({ db, tweets, comments, reactions }),
+      ...messagingRoutes({ topics, queues }),
     );
     const router = new Router(routes);
     const handler = createDispatcher({
@@ -172,6 +183,9 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     });
     const sockets = new SocketServer({ config, db, log, metrics, verifier, transport, adapter });
     sockets.use(new SyncFeature({ config, db, log, tweets }));
+    const live = new MessagingFeature({ config, log, io: sockets.io, clustered: adapter !== null, topics, queues, events: messaging });
+    sockets.use(live);
+    closers.unshift(async () => live.close());
     new LivePush({ config, db, log, metrics, events, sockets });
     worker.start();
     closers.unshift(() => sockets.close());

@@ -16,6 +16,7 @@ export const ERRORS = {
   FLOCK_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
   FLOCK_ERR_HANDLE_TAKEN: { status: 409, message: 'That handle is taken' },
   FLOCK_ERR_EMAIL_TAKEN: { status: 409, message: 'That email is already registered' },
+  FLOCK_ERR_NAME_TAKEN: { status: 409, message: 'That name is taken' },
   FLOCK_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   FLOCK_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
   FLOCK_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },

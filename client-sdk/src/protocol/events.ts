@@ -1,5 +1,5 @@
 import type { ErrorCode } from './errors.ts';
-import type { Notification, Page, Tweet } from './types.ts';
+import type { Notification, Page, QueueMessage, Tweet, TopicMessage } from './types.ts';
 
 /**
  * The socket contract of DESIGN §4 (Socket.IO v4, namespace `/`). The server
@@ -76,13 +76,77 @@ export interface ServerToClientEvents {
   'tweet:deleted': (e: TweetDeletedEvent) => void;
   notification: (e: NotificationEvent) => void;
   'flock:disconnect': (e: DisconnectNotice) => void;
+  'topic:message': (e: TopicMessageEvent) => void;
+  'topic:deleted': (e: TopicDeletedEvent) => void;
+  'queue:message': (e: QueueMessageEvent) => void;
+  'queue:deleted': (e: QueueDeletedEvent) => void;
 }
 
 export interface ClientToServerEvents {
   sync: (req: SyncRequest, ack: (res: Ack<SyncResponse>) => void) => void;
+  'topic:subscribe': (req: TopicSubscribeRequest, ack: (res: Ack<TopicSubscribeResponse>) => void) => void;
+  'topic:unsubscribe': (req: { name: string }, ack: (res: Ack) => void) => void;
+  'queue:consume': (req: QueueConsumeRequest, ack: (res: Ack) => void) => void;
+  'queue:cancel': (req: { name: string }, ack: (res: Ack) => void) => void;
+  'queue:ack': (req: { name: string; ids: string[] }, ack: (res: Ack<QueueAckResponse>) => void) => void;
 }
 
 /** `connect_error` data for a refused handshake. */
 export interface ConnectErrorData {
   code: Extract<ErrorCode, 'FLOCK_ERR_UNAUTHORIZED' | 'FLOCK_ERR_TOKEN_EXPIRED' | 'FLOCK_ERR_UNAVAILABLE' | 'FLOCK_ERR_RATE_LIMITED'>;
+}
+
+/* ---- Messaging (DESIGN §6) ---- */
+
+export interface TopicMessageEvent {
+  /** Event id: the message id. */
+  id: string;
+  topic: string;
+  message: TopicMessage;
+}
+
+/** Terminal for the subscription: the topic and its messages are gone. */
+export interface TopicDeletedEvent {
+  /** Event id: `topic-deleted:<topicId>`. */
+  id: string;
+  topic: string;
+}
+
+export interface QueueMessageEvent {
+  /** Event id: the message id (a redelivery repeats it, with a higher `attempts`). */
+  id: string;
+  queue: string;
+  message: QueueMessage;
+}
+
+/** Terminal for the consumer: the queue and its messages are gone. */
+export interface QueueDeletedEvent {
+  /** Event id: `queue-deleted:<queueId>`. */
+  id: string;
+  queue: string;
+}
+
+export interface TopicSubscribeRequest {
+  name: string;
+  /** Replay from this offset (inclusive; older retained messages are gone), then go live. Absent: live only. */
+  fromOffset?: number;
+}
+
+export interface TopicSubscribeResponse {
+  /** The first offset this subscription delivers. */
+  fromOffset: number;
+}
+
+export interface QueueConsumeRequest {
+  name: string;
+  /** Most unacked messages this socket holds at once (default 10, at most 100). */
+  max?: number;
+  /** Lease of each pushed message (default 30). */
+  visibilitySeconds?: number;
+}
+
+export interface QueueAckResponse {
+  acked: string[];
+  /** Ids not acked: unknown, already acked, or their lease had ended. */
+  missing: string[];
 }

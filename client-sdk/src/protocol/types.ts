@@ -90,3 +90,64 @@ export interface AuthResult {
   /** Seconds until the access token expires. */
   expiresIn: number;
 }
+
+/* ---- Messaging (DESIGN §6): topics and queues ---- */
+
+/** Topic and queue names: 1–100 of letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
+export const MESSAGING_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** A message as sent: JSON data, or base64 bytes with their content type. */
+export type MessageInput = { data: unknown } | { bytes: string; contentType: string };
+
+interface MessageBase {
+  id: string;
+  /** `application/json` for data messages. */
+  contentType: string;
+  /** User id of the sender. */
+  publishedBy: string;
+  publishedAt: string;
+  /** Present for JSON messages. */
+  data?: unknown;
+  /** Present for byte messages: base64. */
+  bytes?: string;
+}
+
+export interface TopicMessage extends MessageBase {
+  /** Per-topic, strictly increasing by one from 1. */
+  offset: number;
+}
+
+export interface QueueMessage extends MessageBase {
+  /** Deliveries so far, this one included. */
+  attempts: number;
+  /** When the lease of a received message ends (it comes back unless acked by then). */
+  leaseExpiresAt?: string;
+  /** When a dead-lettered message was moved to the dead-letter list. */
+  deadAt?: string;
+}
+
+/** Access list: user ids, or null for everyone signed in. The owner is always allowed. */
+export type AccessList = string[] | null;
+
+export interface Topic {
+  id: string;
+  name: string;
+  ownerId: string;
+  publishers: AccessList;
+  subscribers: AccessList;
+  retention: { maxCount: number; maxAgeSeconds: number };
+  /** Offset of the newest message (0 before the first). */
+  lastOffset: number;
+  createdAt: string;
+}
+
+export interface Queue {
+  id: string;
+  name: string;
+  ownerId: string;
+  senders: AccessList;
+  consumers: AccessList;
+  maxAttempts: number;
+  counts: { ready: number; leased: number; dead: number };
+  createdAt: string;
+}

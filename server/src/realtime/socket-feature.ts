@@ -3,6 +3,7 @@ import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import { FlockError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { MessagingSignal } from './messaging-signal.ts';
 
 /** What the gateway keeps on every authenticated socket. */
 export interface SocketData {
@@ -22,6 +23,8 @@ export interface KickOrder {
 
 export interface InterServerEvents {
   'flock:kick': (k: KickOrder) => void;
+  /** Messaging news for the other nodes' subscribers and consumers (realtime/messaging-feature.ts). */
+  'flock:messaging': (s: MessagingSignal) => void;
 }
 
 export type FlockIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

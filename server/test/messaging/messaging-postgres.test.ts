@@ -1,0 +1,3 @@
+import { defineMessagingSuite } from './messaging-suite.ts';
+
+defineMessagingSuite('postgres');
