@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -146,6 +147,11 @@ export const configSchema = z
     SYNC_OVERLAP_MS: int(0, 3_600_000).default(30_000),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    // ---- Demo web app (client SDK issue) ----
+    /** Serve the demo web app at `/` (GET requests no API route answers). */
+    SERVE_WEB_APP: bool.default(true),
+    /** Directory of the built demo web app (`npm run build -w client-sdk`). */
+    WEB_APP_DIR: z.string().min(1).default(fileURLToPath(new URL('../../client-sdk/demo/dist', import.meta.url))),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */
