@@ -81,12 +81,12 @@ describe.each(['uws', 'node'] as const)('static files of the web app (%s)', (tra
     expect((await get('/healthz')).headers.get('content-type')).toContain('application/json');
     const missing = await get('/v1/nothing-here');
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('FLOCK_ERR_ROUTE_NOT_FOUND');
+    expect(((await missing.json()) as any).error.code).toBe('FLOCK_ERR_ROUTE_NOT_FOUND');
     expect((await get('/hls/abc/index.m3u8')).status).toBe(404);
     expect((await get('/openapi.json')).headers.get('content-type')).toContain('application/json');
     const post = await fetch(`${gw.url}/`, { method: 'POST' });
     expect(post.status).toBe(404);
-    expect((await post.json()).error.code).toBe('FLOCK_ERR_ROUTE_NOT_FOUND');
+    expect(((await post.json()) as any).error.code).toBe('FLOCK_ERR_ROUTE_NOT_FOUND');
   });
 });
 

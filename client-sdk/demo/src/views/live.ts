@@ -41,29 +41,33 @@ function streamItem(s: LiveStream): HTMLElement {
   );
 }
 
-/** The player: native HLS where the browser has it (Safari, iOS), hls.js (loaded on demand) elsewhere. */
+/** The player: hls.js (loaded on demand) where Media Source Extensions exist, the native player elsewhere (iOS). */
 export function playerView(streamId: string, src?: string): HTMLElement {
   const url = src ?? `/hls/${encodeURIComponent(streamId)}/index.m3u8`;
   const video = h('video', { controls: true, autoplay: true, muted: true, playsinline: true, 'aria-label': 'Live video' }) as HTMLVideoElement;
-  const status = h('p', { role: 'status', class: 'muted' });
+  const status = h('p', { role: 'status', class: 'muted' }, 'Loading the stream…');
   const section = h('section', { class: 'player' }, h('h2', {}, 'Watching'), video, status, h('p', {}, h('a', { href: '#/live' }, 'All live streams')));
   void attach(video, url, status);
   return section;
 }
 
 async function attach(video: HTMLVideoElement, url: string, status: HTMLElement): Promise<void> {
-  if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    video.src = url;
-    return;
-  }
   const { default: Hls } = await import('hls.js/light');
   if (!Hls.isSupported()) {
-    status.textContent = 'This browser cannot play HLS video.';
+    if (!video.canPlayType('application/vnd.apple.mpegurl')) {
+      status.textContent = 'This browser cannot play HLS video.';
+      return;
+    }
+    video.addEventListener('error', () => (status.textContent = 'This stream is not live (or has no video yet).'));
+    video.addEventListener('loadedmetadata', () => (status.textContent = ''));
+    video.src = url;
     return;
   }
   const hls = new Hls({ lowLatencyMode: true });
   hls.on(Hls.Events.ERROR, (_e, data) => {
-    if (data.fatal) status.textContent = data.response?.code === 404 ? 'This stream is not live (or has no video yet).' : `Playback error: ${data.details}`;
+    // hls.js retries a missing playlist for a while (a stream may be about to start): say so at once.
+    if (data.response?.code === 404) status.textContent = 'This stream is not live (or has no video yet).';
+    else if (data.fatal) status.textContent = `Playback error: ${data.details}`;
   });
   hls.on(Hls.Events.MANIFEST_PARSED, () => (status.textContent = ''));
   hls.loadSource(url);
