@@ -278,6 +278,36 @@ describe('@flock/client against a gateway process', async () => {
     expect(seen.tweets[4]!.id).toBe(after.id);
   });
 
+  it('on a drain notice (4000) reconnects, to the node that replaced the drained one, and syncs', async () => {
+    const reader = client();
+    const writer = client({ autoConnect: false });
+    await newUser(reader, 'dr');
+    const author = await newUser(writer, 'da');
+    await reader.users.follow(author.handle);
+    await reader.timeline.home();
+    await connected(reader);
+    const seen = collect(reader);
+    const notice = new Promise<{ state: string; code?: number }>((r) => {
+      const off = reader.on('connection', (s) => s.notice && (off(), r({ state: s.state, code: s.notice.code })));
+    });
+    const old = gateway;
+    old.child.kill('SIGTERM');
+    expect(await notice).toEqual({ state: 'disconnected', code: 4000 });
+    expect(await old.exited()).toBe(0);
+    await proxy.cut();
+    gateway = await startGateway();
+    const direct = createFlockClient({ baseUrl: gateway.url, autoConnect: false });
+    await direct.auth.login({ handle: author.handle, password: 'long enough pw' });
+    const missed = await direct.tweets.create({ text: 'posted during the drain' });
+    const synced = new Promise<{ tweets: number }>((r) => {
+      const off = reader.on('synced', (c) => (off(), r(c)));
+    });
+    proxy = new TcpProxy('127.0.0.1', gateway.port);
+    await proxy.start(Number(new URL(baseUrl).port));
+    expect((await synced).tweets).toBe(1);
+    expect(seen.tweets.map((t) => t.id)).toEqual([missed.id]);
+  });
+
   it('logout revokes the session, clears the tokens and stops the socket', async () => {
     const storage = memoryTokenStorage();
     const c = client({ storage });
