@@ -131,5 +131,19 @@ describe('the demo web app in Chromium', () => {
     await a.page.getByLabel('Live video').waitFor();
     await expect.poll(() => a.page.locator('.player [role=status]').textContent(), { timeout: 10_000 }).toBe('This stream is not live (or has no video yet).');
     await a.page.screenshot({ path: path.join(ARTIFACTS, 'player.png'), fullPage: true });
+
+    await a.page.goto(`${gateway.url}/#/go-live`);
+    await a.page.getByLabel('Title').fill('my first stream');
+    await a.page.getByRole('button', { name: 'Create stream' }).click();
+    // Without the media service: a clear sentence; with it: the RTMP server and the key for OBS.
+    await a.page.getByText(/Live video is not available on this server yet|Stream key/).first().waitFor();
+  });
+
+  it('logging out ends the session and forgets the tokens', async () => {
+    await a.page.getByRole('button', { name: 'Log out' }).click();
+    await a.page.getByRole('form', { name: 'Log in' }).waitFor();
+    expect(await a.page.evaluate(() => localStorage.getItem('flock.tokens'))).toBeNull();
+    await a.page.reload();
+    await a.page.getByRole('form', { name: 'Log in' }).waitFor();
   });
 });
