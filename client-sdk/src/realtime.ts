@@ -148,6 +148,8 @@ export class Realtime {
     const socket: FlockSocket = io(this.d.baseUrl, {
       path: o.path ?? '/socket.io',
       transports: o.transports ?? ['websocket', 'polling'],
+      // Where a proxy blocks WebSocket, fall back to long-polling instead of failing every attempt.
+      tryAllTransports: true,
       timeout: o.connectTimeoutMs ?? 10_000,
       reconnection: false, // the loop below decides, with the server's notices and token refresh in mind
       forceNew: true,
@@ -193,12 +195,13 @@ export class Realtime {
       );
       return;
     }
+    // Refreshed and still expired (a clock far off?): back off, and refresh again next time.
+    this.refreshedForAttempt = false;
     if (code === 'FLOCK_ERR_UNAUTHORIZED') {
       // A revoked or forged token will not get better by retrying.
       this.stop(code);
       return;
     }
-    this.refreshedForAttempt = false;
     this.schedule(code ?? err.message);
   }
 

@@ -64,7 +64,7 @@ describe('the demo web app in Chromium', () => {
     });
     a = await open(`ra${run}`);
     b = await open(`wb${run}`);
-  });
+  }, 180_000); // a build, a gateway and a browser, on a machine that may be busy
   afterAll(async () => {
     await browser?.close();
     gateway?.child.kill('SIGKILL');
@@ -142,7 +142,7 @@ describe('the demo web app in Chromium', () => {
   it('logging out ends the session and forgets the tokens', async () => {
     await a.page.getByRole('button', { name: 'Log out' }).click();
     await a.page.getByRole('form', { name: 'Log in' }).waitFor();
-    expect(await a.page.evaluate(() => localStorage.getItem('flock.tokens'))).toBeNull();
+    expect(await a.page.evaluate(() => (globalThis as any).localStorage.getItem('flock.tokens'))).toBeNull();
     await a.page.reload();
     await a.page.getByRole('form', { name: 'Log in' }).waitFor();
   });
