@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -185,6 +186,11 @@ export const configSchema = z
     TIMELINE_FANOUT_INLINE_MAX: int(0, 1_000_000_000).default(1000),
     /** Fan-out jobs claimed per transaction. */
     TIMELINE_FANOUT_BATCH: int(1, 10_000).default(100),
+    // ---- Demo web app (client SDK issue) ----
+    /** Serve the demo web app at `/` (GET requests no API route answers). */
+    SERVE_WEB_APP: bool.default(true),
+    /** Directory of the built demo web app (`npm run build -w client-sdk`). */
+    WEB_APP_DIR: z.string().min(1).default(fileURLToPath(new URL('../../client-sdk/demo/dist', import.meta.url))),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */

@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { redisAdapter, type AdapterFactory } from './realtime/cluster-adapter.ts';
 import { LivePush } from './realtime/live-push.ts';
 import { SocketServer } from './realtime/socket-server.ts';
@@ -27,6 +29,7 @@ import { createTransport } from './http/create-transport.ts';
 import { createDispatcher } from './http/dispatch.ts';
 import type { Route } from './http/route.ts';
 import { Router } from './http/router.ts';
+import { withStaticFiles } from './http/static-files.ts';
 import type { Transport } from './http/types.ts';
 import { IdGenerator } from './ids.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -168,12 +171,16 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       ...messagingRoutes({ topics, queues }),
     );
     const router = new Router(routes);
-    const handler = createDispatcher({
+    const dispatcher = createDispatcher({
       router,
       log,
       authenticate: (t) => verifier.verify(t),
       observe: (method, route, status, seconds) => metrics.httpDuration.observe({ method, route, status: String(status) }, seconds),
     });
+    const handler = config.SERVE_WEB_APP ? withStaticFiles(config.WEB_APP_DIR, router, dispatcher) : dispatcher;
+    if (config.SERVE_WEB_APP && !existsSync(path.join(config.WEB_APP_DIR, 'index.html'))) {
+      log.warn({ dir: config.WEB_APP_DIR }, 'the demo web app is not built, so / answers 404: run `npm run build -w client-sdk`');
+    }
     const { transport, fallback } = createTransport(config, {
       handler,
       maxBodyBytes: config.MAX_BODY_BYTES,

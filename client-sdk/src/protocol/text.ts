@@ -6,15 +6,26 @@
  */
 export const MAX_TWEET_GRAPHEMES = 280;
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Created on first use, and optional: React Native's Hermes has no Intl.Segmenter, and importing
+// the protocol there must not throw. Without it, code points are counted (never fewer than the
+// grapheme clusters, so a composer may be stricter than the server, never more lenient); a polyfill
+// such as @formatjs/intl-segmenter makes the count exact.
+let segmenter: Intl.Segmenter | null | undefined;
+const graphemeSegmenter = (): Intl.Segmenter | null =>
+  segmenter === undefined ? (segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null) : segmenter;
 
 export function countGraphemes(text: string): number {
   // ASCII-only strings (the common case) have one grapheme per code unit,
   // except CR LF, which is one cluster.
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(text) && !text.includes('\r\n')) return text.length;
+  const seg = graphemeSegmenter();
   let n = 0;
-  for (const _ of segmenter.segment(text)) n++;
+  if (!seg) {
+    for (const _ of text) n++;
+    return n;
+  }
+  for (const _ of seg.segment(text)) n++;
   return n;
 }
 

@@ -151,3 +151,74 @@ export interface Queue {
   counts: { ready: number; leased: number; dead: number };
   createdAt: string;
 }
+
+// ---- Request and response shapes of the §3 routes that are not entities (used by the SDK) ----
+
+export interface RegisterRequest {
+  handle: string;
+  email: string;
+  password: string;
+  name?: string;
+}
+
+/** Exactly one of handle or email. */
+export type LoginRequest = { handle: string; email?: never; password: string } | { email: string; handle?: never; password: string };
+
+export interface UpdateMeRequest {
+  handle?: string;
+  email?: string;
+  name?: string;
+  bio?: string;
+  avatarUrl?: string | null;
+  bannerUrl?: string | null;
+  website?: string | null;
+  location?: string | null;
+  birthDate?: string | null;
+}
+
+export interface CreateTweetRequest {
+  text: string;
+  replyTo?: string | null;
+}
+
+export interface FollowResult {
+  following: boolean;
+}
+
+export interface ReactionSummary {
+  tweetId: string;
+  counts: Record<ReactionKind, number>;
+  /** The caller's reactions on this tweet; [] when anonymous. */
+  mine: ReactionKind[];
+}
+
+export type NotificationPage = Page<Notification> & {
+  /** All the caller's unread notifications, whatever the filters. */
+  unread: number;
+};
+
+export interface MarkReadResult {
+  marked: number;
+}
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface TweetListQuery extends PageQuery {
+  /** Only tweets newer than this id. */
+  since_id?: string;
+  /** Only tweets with id ≤ this. */
+  max_id?: string;
+}
+
+export interface NotificationQuery extends PageQuery {
+  /** Only notifications newer than this id, oldest first. */
+  after?: string;
+  unread?: boolean;
+}
+
+export interface ReactionQuery extends PageQuery {
+  kind?: ReactionKind;
+}

@@ -9,6 +9,7 @@ export const REDIS_URL = process.env.FLOCK_TEST_REDIS_URL ?? 'redis://127.0.0.1:
 export const HINTS = {
   postgres: 'PostgreSQL ≥ 14 must listen on 127.0.0.1:5432 with trust auth (apt-get install postgresql; bash .ci/run starts it), or set FLOCK_TEST_PG_URL',
   redis: 'Redis 7 must listen on 127.0.0.1:6379 (apt-get install redis-server; bash .ci/run starts it), or set FLOCK_TEST_REDIS_URL',
+  chromium: "Debian's chromium must be at /usr/bin/chromium, or set FLOCK_TEST_CHROMIUM (apt-get install chromium; bash .ci/run installs it)",
 };
 
 function tcpOpen(url: string, fallbackPort: number): Promise<boolean> {
