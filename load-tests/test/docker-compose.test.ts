@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema, loadConfig } from '../../server/src/config.ts';
 import { createSelfSignedCert } from '../cluster/self-signed-cert.ts';
 import { NGINX_HINT, nginxBinary } from '../cluster/nginx-process.ts';
 
@@ -101,6 +102,21 @@ describe('docker-compose.yml', () => {
     }
     expect(g1.environment!.NODE_ID).not.toBe(g2.environment!.NODE_ID);
     expect(g1.image).toBe(g2.image);
+  });
+
+  it("gives the gateways only settings the gateway knows, with values its config accepts, also with deploy/load-test.env", () => {
+    const known = Object.keys(configSchema.shape);
+    const underTest = yaml.load(compose('--env-file', path.join(ROOT, 'deploy/load-test.env'), 'config')) as Compose;
+    for (const conf of [c, underTest]) {
+      for (const name of ['gateway-1', 'gateway-2', 'media']) {
+        const env = conf.services[name]!.environment!;
+        expect(Object.keys(env).filter((k) => !known.includes(k)), name).toEqual([]);
+        expect(() => loadConfig(env), name).not.toThrow();
+      }
+    }
+    const raised = loadConfig(underTest.services['gateway-1']!.environment!);
+    expect(raised.RATE_REGISTER_PER_IP.limit).toBeGreaterThanOrEqual(100_000);
+    expect(loadConfig(c.services['gateway-1']!.environment!).RATE_REGISTER_PER_IP.limit).toBe(50);
   });
 
   it('runs media with its RTMP port, its data on a named volume and a /healthz check', () => {

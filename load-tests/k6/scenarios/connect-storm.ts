@@ -60,15 +60,18 @@ export function setup(): { users: LoadUser[] } {
 
 export default function (data: { users: LoadUser[] }): Promise<void> {
   const user = data.users[(exec.vu.idInTest - 1) % data.users.length]!;
-  // Held until the storm ends (k6 stops the VU then), whenever this VU started.
-  const holdMs = (seconds(RAMP) + seconds(HOLD)) * 1000;
+  // Every socket is held until just before the storm ends, whenever its VU started, and closed
+  // by the script: k6 tearing VUs down must not look like the server dropping them.
+  const closeAt = exec.scenario.startTime + (seconds(RAMP) + seconds(HOLD)) * 1000 - 2000;
   return new Promise((resolve) => {
     const started = Date.now();
     let wasConnected = false;
     let done = false;
-    const finish = () => {
+    // After a failure the VU pauses a second before its next attempt, so a refusing server is
+    // not hammered by a tight reconnect loop.
+    const finish = (pauseMs: number) => {
       done = true;
-      resolve();
+      setTimeout(resolve, pauseMs);
     };
     const socket = openFlockSocket(
       env.wsUrl,
@@ -80,14 +83,15 @@ export default function (data: { users: LoadUser[] }): Promise<void> {
           connected.add(1);
           setTimeout(() => {
             socket.close();
-            finish();
-          }, holdMs);
+            // Idle through the storm's last seconds instead of opening another socket.
+            finish(3000);
+          }, Math.max(0, closeAt - Date.now()));
         },
         onConnectError(message, errData) {
           const code = errData && typeof errData === 'object' && 'code' in errData ? String(errData.code) : message;
           handshakeErrors.add(1, { reason: code });
           socket.close();
-          finish();
+          finish(1000);
         },
         onClose() {
           if (done) return;
@@ -95,7 +99,7 @@ export default function (data: { users: LoadUser[] }): Promise<void> {
           // the socket never connected).
           if (wasConnected) dropped.add(1);
           else handshakeErrors.add(1, { reason: 'closed during handshake' });
-          finish();
+          finish(1000);
         },
       },
       { scenario: 'connect-storm' },
