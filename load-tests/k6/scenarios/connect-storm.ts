@@ -68,7 +68,8 @@ export default function (data: { users: LoadUser[] }): Promise<void> {
     let wasConnected = false;
     let done = false;
     // After a failure the VU pauses a second before its next attempt, so a refusing server is
-    // not hammered by a tight reconnect loop.
+    // not hammered by a tight reconnect loop. Called before the script's own close(), whose
+    // onClose must not count as a drop.
     const finish = (pauseMs: number) => {
       done = true;
       setTimeout(resolve, pauseMs);
@@ -82,16 +83,16 @@ export default function (data: { users: LoadUser[] }): Promise<void> {
           connectMs.add(Date.now() - started);
           connected.add(1);
           setTimeout(() => {
-            socket.close();
             // Idle through the storm's last seconds instead of opening another socket.
             finish(3000);
+            socket.close();
           }, Math.max(0, closeAt - Date.now()));
         },
         onConnectError(message, errData) {
           const code = errData && typeof errData === 'object' && 'code' in errData ? String(errData.code) : message;
           handshakeErrors.add(1, { reason: code });
-          socket.close();
           finish(1000);
+          socket.close();
         },
         onClose() {
           if (done) return;
