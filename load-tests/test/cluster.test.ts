@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import https from 'node:https';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertService, PG_ADMIN_URL, postgresAvailable, REDIS_URL, redisAvailable } from '../../server/test/support/services.ts';
 import { dropDatabase } from '../cluster/cluster-database.ts';
 import { NGINX_HINT, nginxBinary } from '../cluster/nginx-process.ts';
+import { runScenario } from './support/k6-shim/run-scenario.ts';
 
 // `npm run cluster` as a user runs it: the real entry point in a child process, configured by
 // environment, then everything checked through nginx over TLS, then SIGTERM.
@@ -96,6 +98,11 @@ function connect(s: Started, token: string, transports: ('websocket' | 'polling'
       reject(err);
     });
   });
+}
+
+async function tweetBroadcastsOn(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^flock_socket_broadcasts_total\{event="tweet"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 async function socketsOn(url: string): Promise<number> {
@@ -197,6 +204,45 @@ describe('npm run cluster', () => {
       for (const x of sockets) x.close();
     }
   });
+
+  it('carries timeline-push through nginx: tweets posted through both gateways reach every follower', async () => {
+    const gateways = [s.processes.get('gateway-1')!.url, s.processes.get('gateway-2')!.url];
+    const before = await Promise.all(gateways.map(tweetBroadcastsOn));
+    const summaries = mkdtempSync(path.join(os.tmpdir(), 'flock-cluster-k6-'));
+    try {
+      const r = await runScenario({
+        script: 'load-tests/k6/scenarios/timeline-push.ts',
+        env: {
+          BASE_URL: s.url,
+          K6_INSECURE_SKIP_TLS_VERIFY: 'true',
+          SUMMARY_DIR: summaries,
+          FOLLOWERS: '4',
+          AUTHORS: '2',
+          FOLLOWS: '2',
+          TWEET_RATE: '4',
+          POST_DURATION: '2s',
+          CONNECT_WAIT: '5s',
+          GRACE: '5s',
+        },
+        calls: [
+          { exec: 'follower', scenario: 'followers', count: 4, atMs: 0, spacingMs: 0 },
+          { exec: 'author', scenario: 'authors', count: 8, atMs: 5000, spacingMs: 250 },
+        ],
+      });
+      // Round robin posted through both nodes, so whichever node a follower's socket is on, the
+      // tweets posted through the other one crossed nodes through Redis: 8 tweets × 4 followers.
+      const after = await Promise.all(gateways.map(tweetBroadcastsOn));
+      expect(after[0]! - before[0]!).toBeGreaterThan(0);
+      expect(after[1]! - before[1]!).toBeGreaterThan(0);
+      expect(r.values.flock_tweets_posted!.count).toBe(8);
+      expect(r.values.flock_deliveries!.count).toBe(32);
+      expect(r.values.flock_missed_deliveries!.count).toBe(0);
+      expect(r.values.flock_handshake_errors).toBeUndefined();
+      expect(r.values.flock_sockets_dropped).toBeUndefined();
+    } finally {
+      rmSync(summaries, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('answers /hls/ with 502 while no media service runs on this checkout', async () => {
     if (s.processes.has('media')) {

@@ -1,47 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertService, createTestDatabase, postgresAvailable } from '../../server/test/support/services.ts';
 import { startGatewayProcess, type GatewayProcess } from '../bench/gateway-process.ts';
-import type { Plan } from './support/k6-shim/run.ts';
+import { runScenario, type Result } from './support/k6-shim/run-scenario.ts';
 
 // k6 is not installable here, so each scenario runs under Node with stand-ins for k6's modules
 // (test/support/k6-shim: synchronous HTTP, k6/websockets on `ws`, metrics, timers), against a
 // real gateway process, with its thresholds evaluated on what it recorded. This proves the
 // scripts' own logic (setup, the socket client, accounting, HLS playback) end to end; it does
 // not prove k6's scheduling, which the runner only imitates.
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-
-interface Result {
-  verdicts: Record<string, boolean>;
-  values: Record<string, Record<string, number>>;
-  failedChecks: string[];
-  counterTags: Record<string, Record<string, string>[]>;
-  files: string[];
-  stdout: string;
-}
-
-function runScenario(plan: Plan): Promise<Result> {
-  const child = spawn(
-    process.execPath,
-    ['--import', './load-tests/test/support/k6-shim/register.mjs', '--import', 'tsx', 'load-tests/test/support/k6-shim/run.ts', JSON.stringify(plan)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`${plan.script} failed (exit ${code}):\n${err}${out}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as Result);
-    });
-  });
-}
 
 /** A live LL-HLS origin: a part every 200 ms, 4 parts a segment, blocking reloads honoured. */
 function startHlsOrigin(): Promise<{ server: Server; url: string; blockingReloads: () => number }> {
@@ -54,7 +25,7 @@ function startHlsOrigin(): Promise<{ server: Server; url: string; blockingReload
     const total = partsNow();
     const complete = Math.floor(total / PARTS);
     const first = Math.max(0, complete - 3);
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:9', '#EXT-X-TARGETDURATION:1', '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.6', '#EXT-X-PART-INF:PART-TARGET=0.2', `#EXT-X-MEDIA-SEQUENCE:${first}`, '#EXT-X-MAP:URI="init.mp4"'];
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:9', '#EXT-X-TARGETDURATION:2', '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.6', '#EXT-X-PART-INF:PART-TARGET=0.2', `#EXT-X-MEDIA-SEQUENCE:${first}`, '#EXT-X-MAP:URI="init.mp4"'];
     for (let s = first; s < complete; s++) {
       for (let p = 0; p < PARTS; p++) lines.push(`#EXT-X-PART:DURATION=0.2,URI="seg${s}.${p}.m4s"${p === 0 ? ',INDEPENDENT=YES' : ''}`);
       lines.push('#EXTINF:0.8,', `seg${s}.m4s`);
@@ -93,12 +64,18 @@ describe('k6 scenarios (under the k6 shim, against a real gateway)', () => {
   let summaries: string;
   const env = () => ({ BASE_URL: gateway.url, SUMMARY_DIR: summaries });
 
+  let db: { url: string; drop: () => Promise<void> } | null = null;
+
   beforeAll(async () => {
+    assertService('postgres', await postgresAvailable());
     summaries = mkdtempSync(path.join(os.tmpdir(), 'flock-k6-summaries-'));
-    gateway = await startGatewayProcess({ env: { DATA_DIR: 'memory://', LOG_LEVEL: 'warn' } });
-  }, 120_000);
+    db = await createTestDatabase();
+    // PostgreSQL rather than PGlite: PGlite's start-up is slow on a busy machine.
+    gateway = await startGatewayProcess({ env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, readyTimeoutMs: 120_000 });
+  }, 180_000);
   afterAll(async () => {
     await gateway?.stop();
+    await db?.drop();
     rmSync(summaries, { recursive: true, force: true });
   }, 60_000);
 
@@ -127,10 +104,10 @@ describe('k6 scenarios (under the k6 shim, against a real gateway)', () => {
   it('timeline-push: every follower gets every tweet of the authors it follows, and none is missed', async () => {
     const r = await runScenario({
       script: 'load-tests/k6/scenarios/timeline-push.ts',
-      env: { ...env(), FOLLOWERS: '3', AUTHORS: '2', FOLLOWS: '2', TWEET_RATE: '3', POST_DURATION: '2s', CONNECT_WAIT: '2s', GRACE: '2s' },
+      env: { ...env(), FOLLOWERS: '3', AUTHORS: '2', FOLLOWS: '2', TWEET_RATE: '3', POST_DURATION: '2s', CONNECT_WAIT: '5s', GRACE: '5s' },
       calls: [
         { exec: 'follower', scenario: 'followers', count: 3, atMs: 0, spacingMs: 0 },
-        { exec: 'author', scenario: 'authors', count: 6, atMs: 2000, spacingMs: 333 },
+        { exec: 'author', scenario: 'authors', count: 6, atMs: 5000, spacingMs: 333 },
       ],
     });
     allMet(r);

@@ -27,6 +27,9 @@ type Module = Record<string, unknown> & {
 
 const plan = JSON.parse(process.argv[2]!) as Plan;
 (globalThis as Record<string, unknown>).__ENV = plan.env;
+// k6 reads this one from its own environment; Node's TLS (fetch in the HTTP worker, ws) honours
+// NODE_TLS_REJECT_UNAUTHORIZED the same way.
+if (plan.env.K6_INSECURE_SKIP_TLS_VERIFY === 'true') process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 const mod = (await import(pathToFileURL(path.resolve(plan.script)).href)) as Module;
 const data = mod.setup ? mod.setup() : undefined;
 const startTime = Date.now();
