@@ -39,6 +39,10 @@ export interface GatewayProcessOptions {
   readyTimeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL when stopping. @default 15_000 */
   stopTimeoutMs?: number;
+  /** Entry point, relative to the repository root (another service on the same settings, e.g. media). @default 'server/src/main.ts' */
+  entry?: string;
+  /** Path polled until it answers 200. @default '/readyz' */
+  readyPath?: string;
 }
 
 /** A line the gateway wrote at warn level or above, or any output that is not a pino JSON line (a crash trace). */
@@ -108,7 +112,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const host = settings.HOST === '0.0.0.0' || settings.HOST === undefined ? '127.0.0.1' : settings.HOST;
   const url = `http://${host}:${port}`;
 
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const entry = options.entry === undefined ? MAIN : path.join(REPO_ROOT, options.entry);
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: childEnv(settings, Object.keys(configSchema.shape)),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -172,7 +177,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   };
 
   try {
-    await waitReady(gateway, readyTimeoutMs);
+    await waitReady(gateway, options.readyPath ?? '/readyz', readyTimeoutMs);
     return gateway;
   } catch (err) {
     await stop();
@@ -181,14 +186,14 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   }
 }
 
-async function waitReady(gateway: GatewayProcess, timeoutMs: number): Promise<void> {
+async function waitReady(gateway: GatewayProcess, readyPath: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     const exit = gateway.exit();
     if (exit) throw new Error(`gateway exited before it was ready (code ${exit.code}, signal ${exit.signal})`);
     try {
-      const res = await fetch(`${gateway.url}/readyz`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${gateway.url}${readyPath}`, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return;
       last = `HTTP ${res.status}: ${await res.text()}`;
     } catch (err) {
