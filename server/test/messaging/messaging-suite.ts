@@ -360,6 +360,24 @@ export function defineMessagingSuite(storage: Storage): void {
         expect(got.items.map((e) => e.message.data)).toEqual(['after']);
       });
 
+      it('replays from the oldest retained offset when older ones are gone, and resumes after a reconnect without repeats', async () => {
+        const name = unique('kept');
+        await as(alice).post('/v1/topics', { name, retention: { maxCount: 3 } });
+        await as(alice).post(`/v1/topics/${name}/messages`, { messages: [1, 2, 3, 4, 5].map((data) => ({ data })) });
+        const s = await connect(bob);
+        const got = collect(s, 'topic:message');
+        expect(await s.emitWithAck('topic:subscribe', { name, fromOffset: 1 })).toEqual({ ok: true, fromOffset: 3 });
+        await got.next((e) => e.message.offset === 5);
+        s.disconnect();
+        await as(alice).post(`/v1/topics/${name}/messages`, { data: 6 });
+        const again = await connect(bob);
+        const more = collect(again, 'topic:message');
+        const last = got.items[got.items.length - 1]!.message.offset;
+        expect(await again.emitWithAck('topic:subscribe', { name, fromOffset: last + 1 })).toEqual({ ok: true, fromOffset: 6 });
+        await more.next((e) => e.message.offset === 6);
+        expect([...got.items, ...more.items].map((e) => e.message.data)).toEqual([3, 4, 5, 6]);
+      });
+
       it('queue:consume leases to competing sockets with the HTTP semantics, and a vanished socket’s messages go to another', async () => {
         const name = unique('sq');
         await as(alice).post('/v1/queues', { name });
