@@ -8,7 +8,7 @@ import { startTestGateway, type TestGateway, type TestUser } from '../support/te
  * returns exactly what is new. TIMELINE_CACHE_SIZE is small, so the deep pages cross the cache
  * floor into SQL on the way.
  */
-describe('home timeline pagination under concurrent writes', () => {
+describe('home timeline over HTTP: pagination under concurrent writes, changes shown at once', () => {
   let t: TestGateway;
   beforeAll(async () => {
     t = await startTestGateway('pglite', 'node', { TIMELINE_CACHE_SIZE: 20, RATE_TWEETS_PER_USER: '1000/1h' });
@@ -63,5 +63,27 @@ describe('home timeline pagination under concurrent writes', () => {
     // max_id is inclusive and stable too.
     const fromMax = await page(reader, `limit=3&max_id=${before[10]}`);
     expect(fromMax.items.map((x) => x.id)).toEqual(before.slice(10).filter((id) => !deleted.has(id)).slice(0, 3));
+  });
+
+  it('shows every change of a tweet in followers\' timelines at once: edit, counts, author profile, deletion', async () => {
+    const author = await t.register('ea');
+    const reader = await t.register('er');
+    await t.api('PUT', `/v1/users/${author.handle}/follow`, { token: reader.accessToken });
+    const id = await post(author, 'first words');
+    const inHome = async () => (await page(reader, 'limit=5')).items.find((x) => x.id === id) as Record<string, unknown> | undefined;
+    const single = async () => (await t.api('GET', `/v1/tweets/${id}`)).body as Record<string, unknown>;
+    expect(await inHome()).toEqual(await single()); // cached from here on
+
+    await t.api('PATCH', `/v1/tweets/${id}`, { token: author.accessToken, body: { text: 'second words' } });
+    await t.api('PUT', `/v1/tweets/${id}/reactions/like`, { token: reader.accessToken });
+    await t.api('POST', `/v1/tweets/${id}/comments`, { token: reader.accessToken, body: { text: 'nice' } });
+    await t.api('POST', '/v1/tweets', { token: reader.accessToken, body: { text: 'a reply', replyTo: id } });
+    await t.api('PATCH', '/v1/users/me', { token: author.accessToken, body: { name: 'Renamed Author' } });
+    const changed = await inHome();
+    expect(changed).toMatchObject({ text: 'second words', author: { name: 'Renamed Author' }, counts: { likes: 1, comments: 1, replies: 1 } });
+    expect(changed).toEqual(await single());
+
+    await t.api('DELETE', `/v1/tweets/${id}`, { token: author.accessToken });
+    expect(await inHome()).toBeUndefined();
   });
 });
