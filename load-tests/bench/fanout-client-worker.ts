@@ -1,17 +1,16 @@
-import type { ServerToClientEvents, TweetEvent } from '@flock/client/protocol';
-import { io, type Socket } from 'socket.io-client';
+import type { TweetEvent } from '@flock/client/protocol';
+import { connectBenchSocket, type BenchSocket } from './fanout-client-socket.ts';
 import { LatencyHistogram } from './fanout-histogram.ts';
-import type { FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
+import type { BenchClientKind, FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
 
 /**
  * A client worker process of the fan-out benchmark (forked by
- * fanout-clients.ts). It holds its share of the sockets, websocket only,
- * without reconnection (a dropped socket must show up as lost deliveries,
- * not be papered over), and for each `tweet` event records the latency
- * from `tweet.createdAt` to receipt and which id arrived.
+ * fanout-clients.ts). It holds its share of the sockets (fanout-client-socket.ts:
+ * the light client or socket.io-client), and for each `tweet` event records
+ * the latency from `tweet.createdAt` to receipt and which id arrived.
  */
 
-type ClientSocket = Socket<ServerToClientEvents>;
+type ClientSocket = BenchSocket;
 
 const send = (m: FromWorker) => process.send?.(m);
 
@@ -43,33 +42,18 @@ function onTweet(index: number, e: TweetEvent): void {
   }
 }
 
-function connectOne(index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
-  const socket: ClientSocket = io(target.url, {
-    transports: ['websocket'],
-    auth: { token: target.token },
-    reconnection: false,
-    forceNew: true,
-    timeout: timeoutMs,
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => {
-      socket.off('connect_error');
-      socket.on('tweet', (e) => onTweet(index, e));
-      socket.on('disconnect', (reason) => {
-        disconnects++;
-        if (disconnectReasons.length < 5) disconnectReasons.push(reason);
-      });
-      resolve(socket);
-    });
-    socket.once('connect_error', (err: Error & { data?: unknown }) => {
-      socket.close();
-      reject(new Error(`${err.message}${err.data ? ` ${JSON.stringify(err.data)}` : ''}`));
-    });
+function connectOne(kind: BenchClientKind, index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
+  return connectBenchSocket(kind, target, timeoutMs, {
+    onTweet: (e) => onTweet(index, e),
+    onDisconnect: (reason) => {
+      disconnects++;
+      if (disconnectReasons.length < 5) disconnectReasons.push(reason);
+    },
   });
 }
 
 /** Opens more sockets, adding to those already open. */
-async function connectAll(targets: SocketTarget[], concurrency: number, timeoutMs: number): Promise<void> {
+async function connectAll(kind: BenchClientKind, targets: SocketTarget[], concurrency: number, timeoutMs: number): Promise<void> {
   const started = Date.now();
   const base = perSocket.length;
   perSocket.push(...new Array<number>(targets.length).fill(0));
@@ -81,7 +65,7 @@ async function connectAll(targets: SocketTarget[], concurrency: number, timeoutM
     while (next < targets.length) {
       const i = next++;
       try {
-        opened[i] = await connectOne(base + i, targets[i]!, timeoutMs);
+        opened[i] = await connectOne(kind, base + i, targets[i]!, timeoutMs);
       } catch (err) {
         failed++;
         if (errors.length < 5) errors.push((err as Error).message);
@@ -133,10 +117,7 @@ function expect(ids: string[], timeoutMs: number): void {
 }
 
 async function closeAll(): Promise<void> {
-  for (const s of sockets) {
-    s.removeAllListeners('disconnect');
-    s.disconnect();
-  }
+  for (const s of sockets) s.close();
   sockets = [];
   perSocket = [];
   disconnects = 0;
@@ -149,7 +130,7 @@ async function closeAll(): Promise<void> {
 process.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'connect':
-      void connectAll(m.targets, m.concurrency, m.timeoutMs);
+      void connectAll(m.client, m.targets, m.concurrency, m.timeoutMs);
       break;
     case 'phase':
       startPhase(m.name);

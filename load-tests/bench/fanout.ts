@@ -54,7 +54,7 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
   const threshold = Math.min(defaultThreshold, fo.sockets);
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl), redis: 'unknown', busyBeforeStart: await foreignLoad() };
   progress(
-    `fanout benchmark: ${fo.sockets} sockets following the author + ${fo.follows} accounts each, ${fo.clientWorkers} client workers; ` +
+    `fanout benchmark: ${fo.sockets} sockets following the author + ${fo.follows} accounts each, ${fo.clientWorkers} client workers (${fo.client}); ` +
       `fixed ${fo.rate} tweets/s × ${fo.fixedSeconds} s, saturation ${fo.saturationSeconds} s (window ${fo.saturationWindow}); ` +
       `LIVE_ROOM_THRESHOLD ${threshold}; ${host.cpus} × ${host.cpuModel}; other processes busy ${format.percent(host.busyBeforeStart)} of a core before start`,
   );
@@ -83,7 +83,7 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
     await redis.stop();
     throw err;
   });
-  const pool = ClientPool.start(fo.clientWorkers);
+  const pool = ClientPool.start(fo.clientWorkers, fo.client);
   const databaseUrl = storage.env.DATABASE_URL!;
   const backends = await postgresBackends(options.postgresAdminUrl, new URL(databaseUrl).pathname.slice(1));
   try {
