@@ -54,6 +54,8 @@ export interface PhaseResult {
   disconnectReasons: string[];
   /** Some worker stopped waiting for the last deliveries at the drain timeout. */
   drainTimedOut: boolean;
+  /** Flock: live pushes per coalesced batch over the phase (LIVE_PUSH_COALESCE_MS), on the posting node; null for the baseline. */
+  pushesPerBatch: number | null;
 }
 
 export interface PhaseContext {
@@ -63,6 +65,8 @@ export interface PhaseContext {
   drainTimeoutMs: number;
   /** Sequence numbers of posts continue across phases, so texts stay distinct. */
   nextSeq: { value: number };
+  /** Cumulative live pushes and batches of the servers (Flock), read before and after a phase. */
+  pushBatches: () => Promise<{ pushes: number; batches: number } | null>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,15 +93,26 @@ async function timedPost(ctx: PhaseContext, posting: Posting): Promise<string | 
 async function measure(ctx: PhaseContext, name: PhaseName, load: (posting: Posting) => Promise<void>): Promise<PhaseResult> {
   ctx.pool.startPhase(name);
   const posting: Posting = { ids: [], errors: [], postMs: new LatencyHistogram() };
+  const batches0 = await ctx.pushBatches();
   const stopMeter = await startUsageMeter(ctx.pids);
   const started = Date.now();
   await load(posting);
   const results = await ctx.pool.expect(posting.ids, ctx.drainTimeoutMs);
   const cpu = await stopMeter();
-  return summarizePhase(name, posting, results, started, cpu);
+  const batches1 = await ctx.pushBatches();
+  const pushesPerBatch =
+    batches0 && batches1 && batches1.batches > batches0.batches ? (batches1.pushes - batches0.pushes) / (batches1.batches - batches0.batches) : null;
+  return summarizePhase(name, posting, results, started, cpu, pushesPerBatch);
 }
 
-function summarizePhase(name: PhaseName, posting: Posting, results: WorkerPhaseResult[], started: number, cpu: CpuUsage): PhaseResult {
+function summarizePhase(
+  name: PhaseName,
+  posting: Posting,
+  results: WorkerPhaseResult[],
+  started: number,
+  cpu: CpuUsage,
+  pushesPerBatch: number | null,
+): PhaseResult {
   const latency = new LatencyHistogram();
   let delivered = 0;
   let lost = 0;
@@ -134,6 +149,7 @@ function summarizePhase(name: PhaseName, posting: Posting, results: WorkerPhaseR
     disconnects: results.reduce((n, r) => n + r.disconnects, 0),
     disconnectReasons: results.flatMap((r) => r.disconnectReasons).slice(0, 5),
     drainTimedOut: results.some((r) => r.timedOut),
+    pushesPerBatch,
   };
 }
 

@@ -43,7 +43,8 @@ function describe(p: PhaseResult): string {
   return (
     `${p.name}: ${p.tweets} tweets → ${p.delivered}/${p.expected} deliveries, ${Math.round(p.deliveriesPerSecond)}/s, ` +
     `p50/p99 ${p.latencyMs.p50}/${p.latencyMs.p99} ms, server ${p.cpu.servers.toFixed(2)} CPU-s ` +
-    `(${p.serverCpuPerMillion.toFixed(2)}/M), lost ${p.lost}${p.postErrors ? `, ${p.postErrors} post errors` : ''}` +
+    `(${p.serverCpuPerMillion.toFixed(2)}/M), client ${((p.cpu.clients / p.delivered) * 1e6).toFixed(1)} µs/deliv, ` +
+    `${p.pushesPerBatch === null ? '' : `${p.pushesPerBatch.toFixed(1)} pushes/batch, `}lost ${p.lost}${p.postErrors ? `, ${p.postErrors} post errors` : ''}` +
     `${p.disconnects ? `, ${p.disconnects} disconnects (${p.disconnectReasons.join(', ')})` : ''}`
   );
 }
@@ -87,6 +88,7 @@ export async function runSystem(pair: ServerPair, plan: SystemPlan, ctx: SystemR
       pids: { servers: pair.pids, redis: ctx.redisPid, clients: ctx.pool.pids(), database: plan.databasePids },
       drainTimeoutMs: ctx.drainTimeoutMs,
       nextSeq: ctx.nextSeq,
+      pushBatches: pair.pushBatches,
     };
     const run = async (phase: Promise<PhaseResult>) => {
       const p = await phase;

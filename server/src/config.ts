@@ -147,10 +147,11 @@ export const configSchema = z
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     /**
-     * Live pushes wait up to this many ms for others and then leave together: uWS then writes all
-     * of a socket's new events with one syscall (far less CPU per delivery under load). 0 = emit at once.
+     * Under load, live pushes leave in batches at most this many ms apart (a lone push leaves at
+     * once): uWS then writes all of a socket's new events with one syscall, far less CPU per
+     * delivery. 0 = every push at once.
      */
-    LIVE_PUSH_COALESCE_MS: int(0, 1000).default(5),
+    LIVE_PUSH_COALESCE_MS: int(0, 1000).default(10),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */

@@ -18,9 +18,9 @@ const MAX_PUSH_BATCH = 512;
  * smaller author, the `user:` rooms of the author and each follower, so a
  * follower's socket pays no room membership for small accounts.
  *
- * Every emit goes through a PushCoalescer (LIVE_PUSH_COALESCE_MS): pushes
- * that come within a few ms of each other leave together, so uWS writes all of
- * a socket's new events with one syscall.
+ * Every emit goes through a PushCoalescer (LIVE_PUSH_COALESCE_MS): a lone
+ * push leaves at once; under load pushes leave in batches, so uWS writes all
+ * of a socket's new events with one syscall.
  */
 export class LivePush {
   private readonly coalescer: PushCoalescer;
@@ -31,6 +31,7 @@ export class LivePush {
     this.coalescer = new PushCoalescer({
       windowMs: d.config.LIVE_PUSH_COALESCE_MS,
       maxBatch: MAX_PUSH_BATCH,
+      onFlush: (size) => d.metrics.pushBatchSize.observe(size),
       onError: (err) => d.log.warn({ err: (err as Error).message }, 'live push failed'),
     });
     const on = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => (...a: A) => {

@@ -18,36 +18,47 @@ describe('PushCoalescer', () => {
     return { c, push, emitted, batches, errors };
   };
 
-  it('holds pushes for the window after the first one, then emits them together in order', () => {
+  it('emits a push at once when idle, holds the next ones until the window closes, then emits them together in order', () => {
     const { push, emitted, batches } = make(5);
     push('a');
+    expect(emitted).toEqual(['a']); // idle: no added latency
     vi.advanceTimersByTime(3);
     push('b');
     push('c');
-    expect(emitted).toEqual([]);
-    vi.advanceTimersByTime(2); // 5 ms after 'a', not after 'c'
+    expect(emitted).toEqual(['a']);
+    vi.advanceTimersByTime(2); // the window opened by 'a' closes
     expect(emitted).toEqual(['a', 'b', 'c']);
-    expect(batches).toEqual([3]);
+    expect(batches).toEqual([1, 2]);
 
-    push('d'); // a new window starts with the next push
+    // That flush opened another window: 'd' waits for it.
+    push('d');
     vi.advanceTimersByTime(4);
     expect(emitted).toHaveLength(3);
     vi.advanceTimersByTime(1);
     expect(emitted).toEqual(['a', 'b', 'c', 'd']);
-    expect(batches).toEqual([3, 1]);
+
+    // A window that closes empty makes it idle again: the next push leaves at once.
+    vi.advanceTimersByTime(5);
+    expect(vi.getTimerCount()).toBe(0);
+    push('e');
+    expect(emitted).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(batches).toEqual([1, 2, 1, 1]);
   });
 
-  it('emits a full batch at once, without waiting for the window', () => {
+  it('emits a full batch without waiting for the window to close', () => {
     const { push, emitted, batches } = make(1000, 3);
     push('a');
     push('b');
     push('c');
-    expect(emitted).toEqual(['a', 'b', 'c']);
+    expect(emitted).toEqual(['a']);
     push('d');
+    expect(emitted).toEqual(['a', 'b', 'c', 'd']);
+    push('e');
     vi.advanceTimersByTime(999);
-    expect(emitted).toHaveLength(3);
+    expect(emitted).toHaveLength(4);
     vi.advanceTimersByTime(1);
-    expect(batches).toEqual([3, 1]);
+    expect(emitted).toHaveLength(5);
+    expect(batches).toEqual([1, 3, 1]);
   });
 
   it('emits at once with a window of 0', () => {
@@ -57,26 +68,28 @@ describe('PushCoalescer', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('flush() emits what waits now and cancels the timer', () => {
+  it('flush() emits what waits now', () => {
     const { c, push, emitted, batches } = make(50);
     push('a');
     push('b');
+    push('c');
     c.flush();
-    expect(emitted).toEqual(['a', 'b']);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(emitted).toEqual(['a', 'b', 'c']);
     c.flush(); // nothing waiting: no empty batch
-    expect(batches).toEqual([2]);
+    vi.advanceTimersByTime(50);
+    expect(batches).toEqual([1, 2]);
   });
 
   it('reports an emit that throws and still emits the rest of the batch', () => {
     const { c, push, emitted, errors } = make(5);
+    push('first');
     push('a');
     c.push(() => {
       throw new Error('adapter down');
     });
     push('c');
     vi.advanceTimersByTime(5);
-    expect(emitted).toEqual(['a', 'c']);
+    expect(emitted).toEqual(['first', 'a', 'c']);
     expect(errors).toEqual([new Error('adapter down')]);
   });
 });
