@@ -21,6 +21,10 @@ export interface FanoutOptions {
   plainSockets: number;
   /** Seconds to wait after a phase for the last deliveries before counting the rest as lost (BENCH_DRAIN_TIMEOUT). @default 15 */
   drainTimeoutSeconds: number;
+  /** Tweets of the burst phase, posted without waiting for deliveries; 0 skips it (BENCH_BURST_TWEETS). @default 50 */
+  burstTweets: number;
+  /** Posting lanes of the burst phase (BENCH_BURST_CONCURRENCY). @default 16 */
+  burstConcurrency: number;
   /** The Socket.IO client the workers run, for every system alike (BENCH_CLIENT). @default 'light' */
   client: BenchClientKind;
 }
@@ -37,6 +41,8 @@ export const FANOUT_ENV_HELP = `Environment of the fanout scenario (besides BENC
   BENCH_CLIENT_WORKERS      client worker processes (default sockets/2500, rounded up)
   BENCH_PLAIN_SOCKETS       sockets of the plain-author-rooms run (default BENCH_SOCKETS, 0 = skip)
   BENCH_DRAIN_TIMEOUT       seconds to wait for the last deliveries of a phase (default 15)
+  BENCH_BURST_TWEETS        tweets of the burst phase, posted without waiting for deliveries (default 50, 0 = skip)
+  BENCH_BURST_CONCURRENCY   posting lanes of the burst phase (default 16)
   BENCH_CLIENT              light (default: socketio-wire over ws) or socket.io-client`;
 
 /** Sockets one client worker may hold: the process file limit here is 20,000. */
@@ -56,6 +62,8 @@ export function readFanoutOptions(env: Record<string, string | undefined>): Fano
     clientWorkers: number('BENCH_CLIENT_WORKERS', Math.ceil(sockets / 2500), 1),
     plainSockets: number('BENCH_PLAIN_SOCKETS', sockets, 0),
     drainTimeoutSeconds: number('BENCH_DRAIN_TIMEOUT', 15, 1),
+    burstTweets: number('BENCH_BURST_TWEETS', 50, 0),
+    burstConcurrency: number('BENCH_BURST_CONCURRENCY', 16, 1),
     client: 'light',
   };
   const client = env.BENCH_CLIENT ?? 'light';

@@ -14,6 +14,12 @@ import type { WorkerPhaseResult } from './fanout-protocol.ts';
  *   previous one (closed loop). Open-loop overload would measure queues
  *   growing until slow-consumer limits cut sockets off, not throughput.
  *
+ * - burst: `tweets` tweets posted back to back by `concurrency` lanes that do
+ *   NOT wait for deliveries (bounded open loop): the servers get tweets faster
+ *   than the clients take them, so this is where a server is saturated and
+ *   batching shows. Bounded, so send buffers stay far below the slow-consumer
+ *   limit (50 tweets of 501 bytes: 25 KB per socket).
+ *
  * After the last post, the harness waits until every socket has every id
  * (or the drain timeout), then stops the CPU meter.
  */
@@ -21,7 +27,7 @@ import type { WorkerPhaseResult } from './fanout-protocol.ts';
 /** Posts one tweet and resolves to its id. */
 export type Poster = (seq: number) => Promise<string>;
 
-export type PhaseName = 'warmup' | 'fixed' | 'saturation';
+export type PhaseName = 'warmup' | 'fixed' | 'saturation' | 'burst';
 
 export interface PhaseResult {
   name: PhaseName;
@@ -181,5 +187,19 @@ export function saturationPhase(ctx: PhaseContext, window: number, seconds: numb
       }
     };
     await Promise.all(Array.from({ length: window }, lane));
+  });
+}
+
+/** `tweets` posts by `concurrency` lanes, each posting its next as soon as the previous POST was answered (not delivered). */
+export function burstPhase(ctx: PhaseContext, tweets: number, concurrency: number): Promise<PhaseResult> {
+  return measure(ctx, 'burst', async (posting) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < tweets) {
+        next++;
+        await timedPost(ctx, posting);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, tweets) }, lane));
   });
 }

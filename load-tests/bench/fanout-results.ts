@@ -137,7 +137,7 @@ export function targetChecks(systems: readonly SystemResult[], follows: number):
     const b = phaseOf(base, name)?.serverCpuPerMillion;
     const r = ratio(f, b);
     checks.push({
-      metric: `server CPU-s per million deliveries, ${name === 'fixed' ? 'fixed rate' : 'saturation'}`,
+      metric: `server CPU-s per million deliveries, ${name === 'fixed' ? 'fixed rate' : 'saturation (closed loop)'}`,
       flock: f === undefined ? '—' : fixed2(f),
       baseline: b === undefined ? '—' : fixed2(b),
       ratio: format.ratio(r),
@@ -147,6 +147,18 @@ export function targetChecks(systems: readonly SystemResult[], follows: number):
   };
   cpu('fixed', 0.7);
   cpu('saturation', 0.2);
+  if (phaseOf(flock, 'burst') || phaseOf(base, 'burst')) {
+    const f = phaseOf(flock, 'burst')?.serverCpuPerMillion;
+    const b = phaseOf(base, 'burst')?.serverCpuPerMillion;
+    checks.push({
+      metric: 'server CPU-s per million deliveries, burst (servers saturated)',
+      flock: f === undefined ? '—' : fixed2(f),
+      baseline: b === undefined ? '—' : fixed2(b),
+      ratio: format.ratio(ratio(f, b)),
+      target: '(for comparison)',
+      met: null,
+    });
+  }
   const fp99 = phaseOf(flock, 'fixed')?.latencyMs.p99;
   const bp99 = phaseOf(base, 'fixed')?.latencyMs.p99;
   checks.push({

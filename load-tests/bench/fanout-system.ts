@@ -1,6 +1,6 @@
 import type { ClientPool } from './fanout-clients.ts';
 import { rssBytes, settledRss, totalRssBytes } from './fanout-meter.ts';
-import { fixedRatePhase, saturationPhase, type PhaseContext, type PhaseResult } from './fanout-phases.ts';
+import { burstPhase, fixedRatePhase, saturationPhase, type PhaseContext, type PhaseResult } from './fanout-phases.ts';
 import type { SocketTarget } from './fanout-protocol.ts';
 import type { MemoryResult, SystemKey, SystemResult } from './fanout-results.ts';
 import type { ServerPair } from './fanout-systems.ts';
@@ -21,6 +21,8 @@ export interface SystemPlan {
   fixed: { rate: number; seconds: number } | null;
   /** Lanes and seconds of the saturation phase; null: skipped. */
   saturation: { window: number; seconds: number } | null;
+  /** Tweets and posting lanes of the burst phase; null: skipped. */
+  burst?: { tweets: number; concurrency: number } | null;
   /** PostgreSQL backends the servers use, metered per phase (Flock). */
   databasePids?: () => Promise<number[]>;
 }
@@ -100,6 +102,7 @@ export async function runSystem(pair: ServerPair, plan: SystemPlan, ctx: SystemR
       await run(fixedRatePhase(phaseCtx, 'fixed', plan.fixed.rate, plan.fixed.seconds));
     }
     if (plan.saturation) await run(saturationPhase(phaseCtx, plan.saturation.window, plan.saturation.seconds));
+    if (plan.burst) await run(burstPhase(phaseCtx, plan.burst.tweets, plan.burst.concurrency));
     if (result.phases.length > 0) memory.rssAfterLoadBytes = await totalRssBytes(pair.pids);
   } catch (err) {
     result.failure = (err as Error).message;
