@@ -1,6 +1,6 @@
 import type { ServerToClientEvents, TweetEvent } from '@flock/client/protocol';
 import { io, type Socket } from 'socket.io-client';
-import { LightSocket } from '../lib/socketio-ws-client.ts';
+import { ConnectError, LightSocket } from '../lib/socketio-ws-client.ts';
 import type { BenchClientKind, SocketTarget } from './fanout-protocol.ts';
 
 /**
@@ -10,6 +10,13 @@ import type { BenchClientKind, SocketTarget } from './fanout-protocol.ts';
  * used). Both: websocket only, `auth: {token}`, no reconnection (a dropped
  * socket must show up as lost deliveries, not be papered over).
  */
+
+/**
+ * A refused handshake that asks to be retried (the gateway could not reach its database in time,
+ * FLOCK_ERR_UNAVAILABLE: what a loaded server answers). A real client retries it with backoff, so
+ * the workers do too; a socket that drops later is never reconnected.
+ */
+export const isRetryableConnectError = (err: Error) => err.message.includes('FLOCK_ERR_UNAVAILABLE');
 
 export interface BenchSocket {
   close(): void;
@@ -27,7 +34,11 @@ export async function connectBenchSocket(
   handlers: BenchSocketHandlers,
 ): Promise<BenchSocket> {
   if (kind === 'light') {
-    const socket = await LightSocket.connect({ url: target.url, auth: { token: target.token }, timeoutMs });
+    const socket = await LightSocket.connect({ url: target.url, auth: { token: target.token }, timeoutMs }).catch((err: unknown) => {
+      // The same message shape as socket.io-client's below: "message {data}".
+      if (err instanceof ConnectError) throw new Error(`${err.message}${err.data ? ` ${JSON.stringify(err.data)}` : ''}`);
+      throw err;
+    });
     socket.on('tweet', (e) => handlers.onTweet(e as TweetEvent));
     socket.onceDisconnected(handlers.onDisconnect);
     return { close: () => socket.close() };

@@ -1,5 +1,5 @@
 import type { TweetEvent } from '@flock/client/protocol';
-import { connectBenchSocket, type BenchSocket } from './fanout-client-socket.ts';
+import { connectBenchSocket, isRetryableConnectError, type BenchSocket } from './fanout-client-socket.ts';
 import { LatencyHistogram } from './fanout-histogram.ts';
 import type { BenchClientKind, FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
 
@@ -42,14 +42,26 @@ function onTweet(index: number, e: TweetEvent): void {
   }
 }
 
-function connectOne(kind: BenchClientKind, index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
-  return connectBenchSocket(kind, target, timeoutMs, {
-    onTweet: (e) => onTweet(index, e),
-    onDisconnect: (reason) => {
-      disconnects++;
-      if (disconnectReasons.length < 5) disconnectReasons.push(reason);
-    },
-  });
+/** Handshakes refused with "retry" are tried again this often, after 0.5, 1, 1.5 … s. */
+const CONNECT_RETRIES = 5;
+let connectRetries = 0;
+
+async function connectOne(kind: BenchClientKind, index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectBenchSocket(kind, target, timeoutMs, {
+        onTweet: (e) => onTweet(index, e),
+        onDisconnect: (reason) => {
+          disconnects++;
+          if (disconnectReasons.length < 5) disconnectReasons.push(reason);
+        },
+      });
+    } catch (err) {
+      if (attempt >= CONNECT_RETRIES || !isRetryableConnectError(err as Error)) throw err;
+      connectRetries++;
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+    }
+  }
 }
 
 /** Opens more sockets, adding to those already open. */
@@ -74,7 +86,7 @@ async function connectAll(kind: BenchClientKind, targets: SocketTarget[], concur
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, lane));
   sockets.push(...opened.filter((s): s is ClientSocket => s !== undefined));
-  send({ t: 'connected', connected: sockets.length, failed, errors, ms: Date.now() - started });
+  send({ t: 'connected', connected: sockets.length, failed, retried: connectRetries, errors, ms: Date.now() - started });
 }
 
 function startPhase(name: string): void {

@@ -16,6 +16,8 @@ export interface ConnectOutcome {
   /** Sockets open now, over every worker and every connect call. */
   connected: number;
   failed: number;
+  /** Handshakes refused with "retry" (FLOCK_ERR_UNAVAILABLE) and tried again, all connect calls included. */
+  retried: number;
   errors: string[];
   /** Wall-clock milliseconds until the slowest worker was done. */
   ms: number;
@@ -111,6 +113,7 @@ export class ClientPool {
     return {
       connected: all.reduce((n, r) => n + r.connected, 0),
       failed: all.reduce((n, r) => n + r.failed, 0),
+      retried: all.reduce((n, r) => n + r.retried, 0),
       errors: all.flatMap((r) => r.errors).slice(0, 10),
       ms: Math.max(...all.map((r) => r.ms)),
     };

@@ -52,8 +52,8 @@ export interface WorkerPhaseResult {
 }
 
 export type FromWorker =
-  /** `connected`: sockets open in this worker now, all connect calls included. */
-  | { t: 'connected'; connected: number; failed: number; errors: string[]; ms: number }
+  /** `connected`: sockets open in this worker now, all connect calls included; `retried`: handshakes refused with "retry" and tried again, since the worker started. */
+  | { t: 'connected'; connected: number; failed: number; retried: number; errors: string[]; ms: number }
   /** Every socket of this worker has received this tweet id (sent once per id). */
   | { t: 'done'; id: string }
   | ({ t: 'result' } & WorkerPhaseResult)

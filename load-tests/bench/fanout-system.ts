@@ -62,7 +62,7 @@ export async function runSystem(pair: ServerPair, plan: SystemPlan, ctx: SystemR
     const outcome = await ctx.pool.connect(plan.targets, CONNECT_CONCURRENCY, CONNECT_TIMEOUT_MS);
     connected = true;
     if (outcome.failed > 0) throw new Error(`${outcome.failed} of ${plan.targets.length} sockets failed to connect: ${outcome.errors.join('; ')}`);
-    log(`${outcome.connected} sockets connected in ${(outcome.ms / 1000).toFixed(1)} s`);
+    log(`${outcome.connected} sockets connected in ${(outcome.ms / 1000).toFixed(1)} s${outcome.retried ? ` (${outcome.retried} handshakes refused with "retry" and tried again)` : ''}`);
     const after = await settledRss(pair.pids, SETTLE);
     const heapAfter = await pair.heapBytes();
     const memory: MemoryResult = {
