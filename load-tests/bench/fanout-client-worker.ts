@@ -1,17 +1,16 @@
-import type { ServerToClientEvents, TweetEvent } from '@flock/client/protocol';
-import { io, type Socket } from 'socket.io-client';
+import type { TweetEvent } from '@flock/client/protocol';
+import { connectBenchSocket, isRetryableConnectError, type BenchSocket } from './fanout-client-socket.ts';
 import { LatencyHistogram } from './fanout-histogram.ts';
-import type { FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
+import type { BenchClientKind, FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
 
 /**
  * A client worker process of the fan-out benchmark (forked by
- * fanout-clients.ts). It holds its share of the sockets, websocket only,
- * without reconnection (a dropped socket must show up as lost deliveries,
- * not be papered over), and for each `tweet` event records the latency
- * from `tweet.createdAt` to receipt and which id arrived.
+ * fanout-clients.ts). It holds its share of the sockets (fanout-client-socket.ts:
+ * the light client or socket.io-client), and for each `tweet` event records
+ * the latency from `tweet.createdAt` to receipt and which id arrived.
  */
 
-type ClientSocket = Socket<ServerToClientEvents>;
+type ClientSocket = BenchSocket;
 
 const send = (m: FromWorker) => process.send?.(m);
 
@@ -43,33 +42,30 @@ function onTweet(index: number, e: TweetEvent): void {
   }
 }
 
-function connectOne(index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
-  const socket: ClientSocket = io(target.url, {
-    transports: ['websocket'],
-    auth: { token: target.token },
-    reconnection: false,
-    forceNew: true,
-    timeout: timeoutMs,
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => {
-      socket.off('connect_error');
-      socket.on('tweet', (e) => onTweet(index, e));
-      socket.on('disconnect', (reason) => {
-        disconnects++;
-        if (disconnectReasons.length < 5) disconnectReasons.push(reason);
+/** Handshakes refused with "retry" are tried again this often, after 0.5, 1, 1.5 … s. */
+const CONNECT_RETRIES = 5;
+let connectRetries = 0;
+
+async function connectOne(kind: BenchClientKind, index: number, target: SocketTarget, timeoutMs: number): Promise<ClientSocket> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectBenchSocket(kind, target, timeoutMs, {
+        onTweet: (e) => onTweet(index, e),
+        onDisconnect: (reason) => {
+          disconnects++;
+          if (disconnectReasons.length < 5) disconnectReasons.push(reason);
+        },
       });
-      resolve(socket);
-    });
-    socket.once('connect_error', (err: Error & { data?: unknown }) => {
-      socket.close();
-      reject(new Error(`${err.message}${err.data ? ` ${JSON.stringify(err.data)}` : ''}`));
-    });
-  });
+    } catch (err) {
+      if (attempt >= CONNECT_RETRIES || !isRetryableConnectError(err as Error)) throw err;
+      connectRetries++;
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+    }
+  }
 }
 
 /** Opens more sockets, adding to those already open. */
-async function connectAll(targets: SocketTarget[], concurrency: number, timeoutMs: number): Promise<void> {
+async function connectAll(kind: BenchClientKind, targets: SocketTarget[], concurrency: number, timeoutMs: number): Promise<void> {
   const started = Date.now();
   const base = perSocket.length;
   perSocket.push(...new Array<number>(targets.length).fill(0));
@@ -81,7 +77,7 @@ async function connectAll(targets: SocketTarget[], concurrency: number, timeoutM
     while (next < targets.length) {
       const i = next++;
       try {
-        opened[i] = await connectOne(base + i, targets[i]!, timeoutMs);
+        opened[i] = await connectOne(kind, base + i, targets[i]!, timeoutMs);
       } catch (err) {
         failed++;
         if (errors.length < 5) errors.push((err as Error).message);
@@ -90,7 +86,7 @@ async function connectAll(targets: SocketTarget[], concurrency: number, timeoutM
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, lane));
   sockets.push(...opened.filter((s): s is ClientSocket => s !== undefined));
-  send({ t: 'connected', connected: sockets.length, failed, errors, ms: Date.now() - started });
+  send({ t: 'connected', connected: sockets.length, failed, retried: connectRetries, errors, ms: Date.now() - started });
 }
 
 function startPhase(name: string): void {
@@ -133,10 +129,7 @@ function expect(ids: string[], timeoutMs: number): void {
 }
 
 async function closeAll(): Promise<void> {
-  for (const s of sockets) {
-    s.removeAllListeners('disconnect');
-    s.disconnect();
-  }
+  for (const s of sockets) s.close();
   sockets = [];
   perSocket = [];
   disconnects = 0;
@@ -149,7 +142,7 @@ async function closeAll(): Promise<void> {
 process.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'connect':
-      void connectAll(m.targets, m.concurrency, m.timeoutMs);
+      void connectAll(m.client, m.targets, m.concurrency, m.timeoutMs);
       break;
     case 'phase':
       startPhase(m.name);

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { registerCleanup } from './cleanup.ts';
-import type { FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
+import type { BenchClientKind, FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
 
 /**
  * The client side of the fan-out benchmark: worker processes (child_process
@@ -16,6 +16,8 @@ export interface ConnectOutcome {
   /** Sockets open now, over every worker and every connect call. */
   connected: number;
   failed: number;
+  /** Handshakes refused with "retry" (FLOCK_ERR_UNAVAILABLE) and tried again, all connect calls included. */
+  retried: number;
   errors: string[];
   /** Wall-clock milliseconds until the slowest worker was done. */
   ms: number;
@@ -63,16 +65,19 @@ export class ClientPool {
 
   private readonly workers: Worker[];
 
-  private constructor(count: number) {
+  private constructor(
+    count: number,
+    readonly client: BenchClientKind,
+  ) {
     this.workers = Array.from({ length: count }, () => {
       const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       return new Worker(child, (id) => this.workerDone(id));
     });
   }
 
-  /** Forks `count` workers; they are killed on Ctrl-C or when the harness exits. */
-  static start(count: number): ClientPool {
-    const pool = new ClientPool(count);
+  /** Forks `count` workers that will run `client`; they are killed on Ctrl-C or when the harness exits. */
+  static start(count: number, client: BenchClientKind): ClientPool {
+    const pool = new ClientPool(count, client);
     const unregister = registerCleanup(async () => pool.kill());
     const exited = () => pool.workers.every((w) => w.child.exitCode !== null || w.child.signalCode !== null);
     for (const w of pool.workers) w.child.once('exit', () => exited() && unregister());
@@ -102,12 +107,13 @@ export class ClientPool {
     const share = Math.ceil(targets.length / this.workers.length);
     const replies = this.workers.map((w) => w.next('connected'));
     this.workers.forEach((w, k) =>
-      w.send({ t: 'connect', targets: targets.slice(k * share, (k + 1) * share), concurrency: concurrencyPerWorker, timeoutMs }),
+      w.send({ t: 'connect', client: this.client, targets: targets.slice(k * share, (k + 1) * share), concurrency: concurrencyPerWorker, timeoutMs }),
     );
     const all = await Promise.all(replies);
     return {
       connected: all.reduce((n, r) => n + r.connected, 0),
       failed: all.reduce((n, r) => n + r.failed, 0),
+      retried: all.reduce((n, r) => n + r.retried, 0),
       errors: all.flatMap((r) => r.errors).slice(0, 10),
       ms: Math.max(...all.map((r) => r.ms)),
     };

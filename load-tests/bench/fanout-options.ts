@@ -1,3 +1,4 @@
+import type { BenchClientKind } from './fanout-protocol.ts';
 import { BenchOptionsError, numberReader } from './options.ts';
 
 /** Settings of the `fanout` scenario, from BENCH_* environment variables (on top of the shared BenchOptions). */
@@ -20,7 +21,15 @@ export interface FanoutOptions {
   plainSockets: number;
   /** Seconds to wait after a phase for the last deliveries before counting the rest as lost (BENCH_DRAIN_TIMEOUT). @default 15 */
   drainTimeoutSeconds: number;
+  /** Tweets of the burst phase, posted without waiting for deliveries; 0 skips it (BENCH_BURST_TWEETS). @default 50 */
+  burstTweets: number;
+  /** Posting lanes of the burst phase (BENCH_BURST_CONCURRENCY). @default 16 */
+  burstConcurrency: number;
+  /** The Socket.IO client the workers run, for every system alike (BENCH_CLIENT). @default 'light' */
+  client: BenchClientKind;
 }
+
+const CLIENTS: readonly BenchClientKind[] = ['light', 'socket.io-client'];
 
 export const FANOUT_ENV_HELP = `Environment of the fanout scenario (besides BENCH_WARMUP and BENCH_POSTGRES_URL):
   BENCH_SOCKETS             connected sockets, one user each (default 10000)
@@ -31,7 +40,10 @@ export const FANOUT_ENV_HELP = `Environment of the fanout scenario (besides BENC
   BENCH_SATURATION_WINDOW   tweets in flight during saturation (default 8)
   BENCH_CLIENT_WORKERS      client worker processes (default sockets/2500, rounded up)
   BENCH_PLAIN_SOCKETS       sockets of the plain-author-rooms run (default BENCH_SOCKETS, 0 = skip)
-  BENCH_DRAIN_TIMEOUT       seconds to wait for the last deliveries of a phase (default 15)`;
+  BENCH_DRAIN_TIMEOUT       seconds to wait for the last deliveries of a phase (default 15)
+  BENCH_BURST_TWEETS        tweets of the burst phase, posted without waiting for deliveries (default 50, 0 = skip)
+  BENCH_BURST_CONCURRENCY   posting lanes of the burst phase (default 16)
+  BENCH_CLIENT              light (default: socketio-wire over ws) or socket.io-client`;
 
 /** Sockets one client worker may hold: the process file limit here is 20,000. */
 export const MAX_SOCKETS_PER_WORKER = 15_000;
@@ -50,7 +62,13 @@ export function readFanoutOptions(env: Record<string, string | undefined>): Fano
     clientWorkers: number('BENCH_CLIENT_WORKERS', Math.ceil(sockets / 2500), 1),
     plainSockets: number('BENCH_PLAIN_SOCKETS', sockets, 0),
     drainTimeoutSeconds: number('BENCH_DRAIN_TIMEOUT', 15, 1),
+    burstTweets: number('BENCH_BURST_TWEETS', 50, 0),
+    burstConcurrency: number('BENCH_BURST_CONCURRENCY', 16, 1),
+    client: 'light',
   };
+  const client = env.BENCH_CLIENT ?? 'light';
+  if ((CLIENTS as readonly string[]).includes(client)) options.client = client as BenchClientKind;
+  else problems.push(`BENCH_CLIENT=${client}: one of ${CLIENTS.join(', ')}`);
   if (options.follows >= sockets) {
     problems.push(`BENCH_FOLLOWS=${options.follows}: must be below BENCH_SOCKETS (${sockets}); the followed accounts are the other socket users`);
   }

@@ -70,7 +70,7 @@ export function printFanoutReport(report: FanoutReport, file: string): number {
   const { host, options: o } = report;
   const heading =
     `${report.startedAt.slice(0, 10)} · ${o.sockets} sockets (plain-rooms run: ${o.plainSockets}), each following the author + ${o.follows} accounts, ` +
-    `2 nodes + Redis ${host.redis} + PostgreSQL ${host.postgres ?? '?'}, ${o.clientWorkers} client workers · fixed ${o.rate} tweets/s × ${o.fixedSeconds} s, ` +
+    `2 nodes + Redis ${host.redis} + PostgreSQL ${host.postgres ?? '?'}, ${o.clientWorkers} client workers (${o.client}) · fixed ${o.rate} tweets/s × ${o.fixedSeconds} s, ` +
     `saturation ${o.saturationSeconds} s with ${o.saturationWindow} tweets in flight · payload ${report.payloadBytes ?? '?'} B · ` +
     `${host.cpus} cores (${host.cpuModel}), ${host.memoryGiB} GiB, shared by clients and servers · Node ${host.node}`;
   const tables = [deliveryTable(report.systems), cpuTable(report.systems), memoryTable(report.systems), targetsTable(report.targets)];

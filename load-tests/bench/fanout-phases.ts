@@ -14,6 +14,12 @@ import type { WorkerPhaseResult } from './fanout-protocol.ts';
  *   previous one (closed loop). Open-loop overload would measure queues
  *   growing until slow-consumer limits cut sockets off, not throughput.
  *
+ * - burst: `tweets` tweets posted back to back by `concurrency` lanes that do
+ *   NOT wait for deliveries (bounded open loop): the servers get tweets faster
+ *   than the clients take them, so this is where a server is saturated and
+ *   batching shows. Bounded, so send buffers stay far below the slow-consumer
+ *   limit (50 tweets of 501 bytes: 25 KB per socket).
+ *
  * After the last post, the harness waits until every socket has every id
  * (or the drain timeout), then stops the CPU meter.
  */
@@ -21,7 +27,7 @@ import type { WorkerPhaseResult } from './fanout-protocol.ts';
 /** Posts one tweet and resolves to its id. */
 export type Poster = (seq: number) => Promise<string>;
 
-export type PhaseName = 'warmup' | 'fixed' | 'saturation';
+export type PhaseName = 'warmup' | 'fixed' | 'saturation' | 'burst';
 
 export interface PhaseResult {
   name: PhaseName;
@@ -54,6 +60,8 @@ export interface PhaseResult {
   disconnectReasons: string[];
   /** Some worker stopped waiting for the last deliveries at the drain timeout. */
   drainTimedOut: boolean;
+  /** Flock: live pushes per coalesced batch over the phase (LIVE_PUSH_COALESCE_MS), on the posting node; null for the baseline. */
+  pushesPerBatch: number | null;
 }
 
 export interface PhaseContext {
@@ -63,6 +71,8 @@ export interface PhaseContext {
   drainTimeoutMs: number;
   /** Sequence numbers of posts continue across phases, so texts stay distinct. */
   nextSeq: { value: number };
+  /** Cumulative live pushes and batches of the servers (Flock), read before and after a phase. */
+  pushBatches: () => Promise<{ pushes: number; batches: number } | null>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,15 +99,26 @@ async function timedPost(ctx: PhaseContext, posting: Posting): Promise<string | 
 async function measure(ctx: PhaseContext, name: PhaseName, load: (posting: Posting) => Promise<void>): Promise<PhaseResult> {
   ctx.pool.startPhase(name);
   const posting: Posting = { ids: [], errors: [], postMs: new LatencyHistogram() };
+  const batches0 = await ctx.pushBatches();
   const stopMeter = await startUsageMeter(ctx.pids);
   const started = Date.now();
   await load(posting);
   const results = await ctx.pool.expect(posting.ids, ctx.drainTimeoutMs);
   const cpu = await stopMeter();
-  return summarizePhase(name, posting, results, started, cpu);
+  const batches1 = await ctx.pushBatches();
+  const pushesPerBatch =
+    batches0 && batches1 && batches1.batches > batches0.batches ? (batches1.pushes - batches0.pushes) / (batches1.batches - batches0.batches) : null;
+  return summarizePhase(name, posting, results, started, cpu, pushesPerBatch);
 }
 
-function summarizePhase(name: PhaseName, posting: Posting, results: WorkerPhaseResult[], started: number, cpu: CpuUsage): PhaseResult {
+function summarizePhase(
+  name: PhaseName,
+  posting: Posting,
+  results: WorkerPhaseResult[],
+  started: number,
+  cpu: CpuUsage,
+  pushesPerBatch: number | null,
+): PhaseResult {
   const latency = new LatencyHistogram();
   let delivered = 0;
   let lost = 0;
@@ -134,6 +155,7 @@ function summarizePhase(name: PhaseName, posting: Posting, results: WorkerPhaseR
     disconnects: results.reduce((n, r) => n + r.disconnects, 0),
     disconnectReasons: results.flatMap((r) => r.disconnectReasons).slice(0, 5),
     drainTimedOut: results.some((r) => r.timedOut),
+    pushesPerBatch,
   };
 }
 
@@ -165,5 +187,19 @@ export function saturationPhase(ctx: PhaseContext, window: number, seconds: numb
       }
     };
     await Promise.all(Array.from({ length: window }, lane));
+  });
+}
+
+/** `tweets` posts by `concurrency` lanes, each posting its next as soon as the previous POST was answered (not delivered). */
+export function burstPhase(ctx: PhaseContext, tweets: number, concurrency: number): Promise<PhaseResult> {
+  return measure(ctx, 'burst', async (posting) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < tweets) {
+        next++;
+        await timedPost(ctx, posting);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, tweets) }, lane));
   });
 }

@@ -2,7 +2,7 @@ import type { HistogramEntries } from './fanout-histogram.ts';
 
 /**
  * Messages between the fan-out harness and its client worker processes
- * (child_process IPC, JSON). A worker holds a few thousand socket.io-client
+ * (child_process IPC, JSON). A worker holds a few thousand Socket.IO
  * websocket connections and counts what each receives.
  */
 
@@ -13,9 +13,12 @@ export interface SocketTarget {
   token: string;
 }
 
+/** Which Socket.IO client the workers run (BENCH_CLIENT): the light one over `ws`, or socket.io-client 4.8. */
+export type BenchClientKind = 'light' | 'socket.io-client';
+
 export type ToWorker =
-  /** Open every target's socket (in addition to those already open), at most `concurrency` handshakes at once. */
-  | { t: 'connect'; targets: SocketTarget[]; concurrency: number; timeoutMs: number }
+  /** Open every target's socket (in addition to those already open) with that client, at most `concurrency` handshakes at once. */
+  | { t: 'connect'; client: BenchClientKind; targets: SocketTarget[]; concurrency: number; timeoutMs: number }
   /** Forget the previous phase's counts and latencies. */
   | { t: 'phase'; name: string }
   /** Answer with a `result` once every socket has every id, or after timeoutMs. */
@@ -49,8 +52,8 @@ export interface WorkerPhaseResult {
 }
 
 export type FromWorker =
-  /** `connected`: sockets open in this worker now, all connect calls included. */
-  | { t: 'connected'; connected: number; failed: number; errors: string[]; ms: number }
+  /** `connected`: sockets open in this worker now, all connect calls included; `retried`: handshakes refused with "retry" and tried again, since the worker started. */
+  | { t: 'connected'; connected: number; failed: number; retried: number; errors: string[]; ms: number }
   /** Every socket of this worker has received this tweet id (sent once per id). */
   | { t: 'done'; id: string }
   | ({ t: 'result' } & WorkerPhaseResult)

@@ -1,6 +1,6 @@
 import type { ClientPool } from './fanout-clients.ts';
 import { rssBytes, settledRss, totalRssBytes } from './fanout-meter.ts';
-import { fixedRatePhase, saturationPhase, type PhaseContext, type PhaseResult } from './fanout-phases.ts';
+import { burstPhase, fixedRatePhase, saturationPhase, type PhaseContext, type PhaseResult } from './fanout-phases.ts';
 import type { SocketTarget } from './fanout-protocol.ts';
 import type { MemoryResult, SystemKey, SystemResult } from './fanout-results.ts';
 import type { ServerPair } from './fanout-systems.ts';
@@ -21,6 +21,8 @@ export interface SystemPlan {
   fixed: { rate: number; seconds: number } | null;
   /** Lanes and seconds of the saturation phase; null: skipped. */
   saturation: { window: number; seconds: number } | null;
+  /** Tweets and posting lanes of the burst phase; null: skipped. */
+  burst?: { tweets: number; concurrency: number } | null;
   /** PostgreSQL backends the servers use, metered per phase (Flock). */
   databasePids?: () => Promise<number[]>;
 }
@@ -43,7 +45,8 @@ function describe(p: PhaseResult): string {
   return (
     `${p.name}: ${p.tweets} tweets → ${p.delivered}/${p.expected} deliveries, ${Math.round(p.deliveriesPerSecond)}/s, ` +
     `p50/p99 ${p.latencyMs.p50}/${p.latencyMs.p99} ms, server ${p.cpu.servers.toFixed(2)} CPU-s ` +
-    `(${p.serverCpuPerMillion.toFixed(2)}/M), lost ${p.lost}${p.postErrors ? `, ${p.postErrors} post errors` : ''}` +
+    `(${p.serverCpuPerMillion.toFixed(2)}/M), client ${((p.cpu.clients / p.delivered) * 1e6).toFixed(1)} µs/deliv, ` +
+    `${p.pushesPerBatch === null ? '' : `${p.pushesPerBatch.toFixed(1)} pushes/batch, `}lost ${p.lost}${p.postErrors ? `, ${p.postErrors} post errors` : ''}` +
     `${p.disconnects ? `, ${p.disconnects} disconnects (${p.disconnectReasons.join(', ')})` : ''}`
   );
 }
@@ -59,7 +62,7 @@ export async function runSystem(pair: ServerPair, plan: SystemPlan, ctx: SystemR
     const outcome = await ctx.pool.connect(plan.targets, CONNECT_CONCURRENCY, CONNECT_TIMEOUT_MS);
     connected = true;
     if (outcome.failed > 0) throw new Error(`${outcome.failed} of ${plan.targets.length} sockets failed to connect: ${outcome.errors.join('; ')}`);
-    log(`${outcome.connected} sockets connected in ${(outcome.ms / 1000).toFixed(1)} s`);
+    log(`${outcome.connected} sockets connected in ${(outcome.ms / 1000).toFixed(1)} s${outcome.retried ? ` (${outcome.retried} handshakes refused with "retry" and tried again)` : ''}`);
     const after = await settledRss(pair.pids, SETTLE);
     const heapAfter = await pair.heapBytes();
     const memory: MemoryResult = {
@@ -87,6 +90,7 @@ export async function runSystem(pair: ServerPair, plan: SystemPlan, ctx: SystemR
       pids: { servers: pair.pids, redis: ctx.redisPid, clients: ctx.pool.pids(), database: plan.databasePids },
       drainTimeoutMs: ctx.drainTimeoutMs,
       nextSeq: ctx.nextSeq,
+      pushBatches: pair.pushBatches,
     };
     const run = async (phase: Promise<PhaseResult>) => {
       const p = await phase;
@@ -98,6 +102,7 @@ export async function runSystem(pair: ServerPair, plan: SystemPlan, ctx: SystemR
       await run(fixedRatePhase(phaseCtx, 'fixed', plan.fixed.rate, plan.fixed.seconds));
     }
     if (plan.saturation) await run(saturationPhase(phaseCtx, plan.saturation.window, plan.saturation.seconds));
+    if (plan.burst) await run(burstPhase(phaseCtx, plan.burst.tweets, plan.burst.concurrency));
     if (result.phases.length > 0) memory.rssAfterLoadBytes = await totalRssBytes(pair.pids);
   } catch (err) {
     result.failure = (err as Error).message;

@@ -18,6 +18,8 @@ export interface ServerPair {
   readonly post: Poster;
   /** V8 heap used + external memory, both nodes summed (Flock: /metrics; baseline: /memory). */
   heapBytes(): Promise<number>;
+  /** Live pushes emitted so far and in how many coalesced batches (Flock's flock_live_push_batch_size, both nodes); null for the baseline. */
+  pushBatches(): Promise<{ pushes: number; batches: number } | null>;
   /** Log lines at warn level or above, or anything a baseline node printed. */
   problems(): string[];
   /** Stops both nodes; resolves to a failure description, or null when both exited cleanly. */
@@ -80,11 +82,19 @@ export async function startFlockPair(label: string, o: FlockPairOptions): Promis
     heapBytes: async () => {
       let total = 0;
       for (const g of nodes) {
-        const text = await (await fetch(`${g.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-        const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+        const metric = await metricsOf(g.url);
         total += metric('nodejs_heap_size_used_bytes') + metric('nodejs_external_memory_bytes');
       }
       return total;
+    },
+    pushBatches: async () => {
+      const sums = { pushes: 0, batches: 0 };
+      for (const g of nodes) {
+        const metric = await metricsOf(g.url);
+        sums.pushes += metric('flock_live_push_batch_size_sum');
+        sums.batches += metric('flock_live_push_batch_size_count');
+      }
+      return sums;
     },
     problems: () => nodes.flatMap((g) => g.problems().map((p) => `[${g.url}] ${p.text}`)),
     stop: async () => {
@@ -93,6 +103,12 @@ export async function startFlockPair(label: string, o: FlockPairOptions): Promis
       return bad.length === 0 ? null : `gateway exit: ${bad.map((e) => (e.killed ? 'SIGKILLed after the grace period' : `code ${e.code}`)).join(', ')}`;
     },
   };
+}
+
+/** One reading of a gateway's /metrics: a function from an unlabelled metric's name to its value (NaN when absent). */
+async function metricsOf(url: string): Promise<(name: string) => number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  return (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 /**
@@ -131,6 +147,7 @@ export async function startBaselinePair(label: string, redisUrl: string, templat
       }
       return total;
     },
+    pushBatches: async () => null,
     problems: () => nodes.flatMap((n) => n.problems().map((p) => `[${n.url}] ${p}`)),
     stop: async () => {
       await Promise.all(nodes.map((n) => n.stop()));

@@ -54,7 +54,7 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
   const threshold = Math.min(defaultThreshold, fo.sockets);
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl), redis: 'unknown', busyBeforeStart: await foreignLoad() };
   progress(
-    `fanout benchmark: ${fo.sockets} sockets following the author + ${fo.follows} accounts each, ${fo.clientWorkers} client workers; ` +
+    `fanout benchmark: ${fo.sockets} sockets following the author + ${fo.follows} accounts each, ${fo.clientWorkers} client workers (${fo.client}); ` +
       `fixed ${fo.rate} tweets/s × ${fo.fixedSeconds} s, saturation ${fo.saturationSeconds} s (window ${fo.saturationWindow}); ` +
       `LIVE_ROOM_THRESHOLD ${threshold}; ${host.cpus} × ${host.cpuModel}; other processes busy ${format.percent(host.busyBeforeStart)} of a core before start`,
   );
@@ -83,7 +83,7 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
     await redis.stop();
     throw err;
   });
-  const pool = ClientPool.start(fo.clientWorkers);
+  const pool = ClientPool.start(fo.clientWorkers, fo.client);
   const databaseUrl = storage.env.DATABASE_URL!;
   const backends = await postgresBackends(options.postgresAdminUrl, new URL(databaseUrl).pathname.slice(1));
   try {
@@ -112,8 +112,9 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
     const ctx: SystemRunContext = { pool, redisPid: redis.pid, drainTimeoutMs: fo.drainTimeoutSeconds * 1000, nextSeq: { value: 1 }, progress };
     const fixed = { rate: fo.rate, seconds: fo.fixedSeconds };
     const saturation = fo.saturationSeconds > 0 ? { window: fo.saturationWindow, seconds: fo.saturationSeconds } : null;
-    // Rooms a Flock socket is in: user:, author:<self>, session:, plus author: of each large account it follows.
-    const flockRooms = (largeFollowed: number) => 3 + largeFollowed;
+    const burst = fo.burstTweets > 0 ? { tweets: fo.burstTweets, concurrency: fo.burstConcurrency } : null;
+    // Rooms a Flock socket is in: user:, author: of each large account it follows, and its own author: when it is large itself.
+    const flockRooms = (largeFollowed: number, threshold: number) => 1 + largeFollowed + (fo.follows >= threshold ? 1 : 0);
 
     progress(`▶ Flock, hybrid rooms (LIVE_ROOM_THRESHOLD=${threshold})`);
     const hybrid = await startFlockPair('Flock hybrid', flockOptions(threshold));
@@ -122,11 +123,12 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
         hybrid,
         {
           key: 'flock',
-          roomsPerSocket: flockRooms(1 + (fo.follows >= threshold ? fo.follows : 0)),
+          roomsPerSocket: flockRooms(1 + (fo.follows >= threshold ? fo.follows : 0), threshold),
           targets: targetsFor(seed, fo.sockets, hybrid.urls),
           warmupSeconds: options.warmupSeconds,
           fixed,
           saturation,
+          burst,
           databasePids: backends.pids,
         },
         ctx,
@@ -137,7 +139,7 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
     if (!template) throw new Error('no Flock tweet to use as the baseline payload');
     const baseline = await startBaselinePair('baseline', redis.url, template);
     systems.push(
-      await runSystem(baseline, { key: 'baseline', roomsPerSocket: 1, targets: targetsFor(seed, fo.sockets, baseline.urls), warmupSeconds: options.warmupSeconds, fixed, saturation }, ctx),
+      await runSystem(baseline, { key: 'baseline', roomsPerSocket: 1, targets: targetsFor(seed, fo.sockets, baseline.urls), warmupSeconds: options.warmupSeconds, fixed, saturation, burst }, ctx),
     );
 
     if (fo.plainSockets > 0) {
@@ -148,7 +150,7 @@ export async function runFanoutBenchmark(options: BenchOptions): Promise<number>
           plain,
           {
             key: 'flock-plain',
-            roomsPerSocket: flockRooms(1 + fo.follows),
+            roomsPerSocket: flockRooms(1 + fo.follows, 1),
             targets: targetsFor(seed, fo.plainSockets, plain.urls),
             warmupSeconds: options.warmupSeconds,
             fixed,

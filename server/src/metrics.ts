@@ -51,6 +51,12 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly pushBatchSize = new Histogram({
+    name: 'flock_live_push_batch_size',
+    help: 'Live pushes emitted together after LIVE_PUSH_COALESCE_MS (uWS writes them to a socket with one syscall)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
   readonly slowConsumers = new Counter({
     name: 'flock_slow_consumer_disconnects_total',
     help: 'Sockets disconnected because their send buffer passed SOCKET_MAX_BUFFERED_BYTES',
