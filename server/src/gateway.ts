@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { redisAdapter, type AdapterFactory } from './realtime/cluster-adapter.ts';
 import { LivePush } from './realtime/live-push.ts';
 import { SocketServer } from './realtime/socket-server.ts';
+import { SyncFeature } from './realtime/sync-feature.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
 import { ExternalTokens } from './auth/external-tokens.ts';
 import { FlockTokens } from './auth/flock-tokens.ts';
@@ -122,7 +123,8 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       tls: config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } : undefined,
       onError: (err) => log.error({ err }, 'transport error'),
     });
-    const sockets = new SocketServer({ config, db, log, metrics, verifier, tweets, transport, adapter });
+    const sockets = new SocketServer({ config, db, log, metrics, verifier, transport, adapter });
+    sockets.use(new SyncFeature({ config, db, log, tweets }));
     new LivePush({ config, db, log, metrics, events, sockets });
     closers.unshift(() => sockets.close());
     metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);

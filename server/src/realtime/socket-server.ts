@@ -1,49 +1,25 @@
-import {
-  DISCONNECT_CODES,
-  type AckError,
-  type ClientToServerEvents,
-  type DisconnectCode,
-  type ErrorCode,
-  type ServerToClientEvents,
-  type SyncResponse,
-} from '@flock/client/protocol';
-import { Server, type Socket } from 'socket.io';
-import { z } from 'zod';
+import { DISCONNECT_CODES, type AckError, type ClientToServerEvents, type DisconnectCode, type ErrorCode, type ServerToClientEvents } from '@flock/client/protocol';
+import { Server } from 'socket.io';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { listNotifications } from '../domain/notifications.ts';
-import type { TweetService } from '../domain/tweets.ts';
 import { FlockError } from '../errors.ts';
 import type { Transport } from '../http/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { idMinusMs } from '../ids.ts';
-import { id } from '../routes/schemas.ts';
 import type { AdapterFactory } from './cluster-adapter.ts';
+import {
+  ackError,
+  type FlockIo,
+  type FlockSocket,
+  type InterServerEvents,
+  type KickOrder,
+  type SocketData,
+  type SocketFeature,
+} from './socket-feature.ts';
 import { bufferedBytes, TokenBucket } from './socket-limits.ts';
 
-export interface SocketData {
-  userId: string;
-  sessionId: string | null;
-  /** `author:<id>` rooms to join at connect (large accounts this user follows). */
-  authorRooms: string[];
-}
-
-interface KickOrder {
-  room: string;
-  /** Only the sockets of this session (within the room). */
-  sessionId?: string;
-  code: DisconnectCode;
-  reason: string;
-}
-
-interface InterServerEvents {
-  'flock:kick': (k: KickOrder) => void;
-}
-
-export type FlockIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-type FlockSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type { FlockIo, FlockSocket, SocketData } from './socket-feature.ts';
 
 export interface SocketServerDeps {
   config: Config;
@@ -51,24 +27,8 @@ export interface SocketServerDeps {
   log: Logger;
   metrics: Metrics;
   verifier: TokenVerifier;
-  tweets: TweetService;
   transport: Transport;
   adapter: AdapterFactory | null;
-}
-
-const KNOWN_EVENTS = new Set<string>(['sync']);
-
-const syncRequest = z.strictObject({ notificationsAfter: id.optional(), timelineSinceId: id.optional() });
-
-export const ackError = (code: ErrorCode, message: string, details?: unknown): AckError => ({
-  ok: false,
-  error: { code, message, ...(details === undefined ? {} : { details }) },
-});
-
-function toAckError(err: unknown, log: Logger): AckError {
-  if (err instanceof FlockError) return ackError(err.code, err.message, err.details);
-  log.error({ err }, 'socket handler failed');
-  return ackError('FLOCK_ERR_INTERNAL', 'Internal error');
 }
 
 /**
@@ -76,10 +36,13 @@ function toAckError(err: unknown, log: Logger): AckError {
  * node:http server), namespace `/`. Handshake auth with the access token;
  * each socket joins `user:<id>` and `author:<id>` of the large accounts it
  * follows (and its own when it is large). Clients cannot join rooms.
+ * Client → server events come from the features registered with `use`.
  */
 export class SocketServer {
   readonly io: FlockIo;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly features: SocketFeature[] = [];
+  private readonly known = new Set<string>();
 
   constructor(private readonly d: SocketServerDeps) {
     const { config } = d;
@@ -108,6 +71,16 @@ export class SocketServer {
     });
     this.sweeper = setInterval(() => this.sweepSlowConsumers(), 250);
     this.sweeper.unref();
+  }
+
+  /** Registers a group of client → server events; call before clients connect. */
+  use(feature: SocketFeature): this {
+    for (const e of feature.events) {
+      if (this.known.has(e)) throw new Error(`socket event ${e} is registered twice`);
+      this.known.add(e);
+    }
+    this.features.push(feature);
+    return this;
   }
 
   private async authenticate(socket: FlockSocket): Promise<void> {
@@ -152,7 +125,7 @@ export class SocketServer {
     socket.use(([event, ...args], next) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as (a: AckError) => void) : null;
-      if (!KNOWN_EVENTS.has(event)) {
+      if (!this.known.has(event)) {
         ack?.(ackError('FLOCK_ERR_VALIDATION', `Unknown event ${JSON.stringify(String(event)).slice(0, 80)}`));
         return;
       }
@@ -165,33 +138,7 @@ export class SocketServer {
       next();
     });
 
-    socket.on('sync', (req, ack) => {
-      if (typeof ack !== 'function') return;
-      const parsed = syncRequest.safeParse(req ?? {});
-      if (!parsed.success) {
-        ack(ackError('FLOCK_ERR_VALIDATION', 'Invalid sync request', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))));
-        return;
-      }
-      this.sync(userId, parsed.data).then(
-        (res) => ack({ ok: true, ...res }),
-        (err: unknown) => ack(toAckError(err, this.d.log)),
-      );
-    });
-  }
-
-  /**
-   * What a client missed: notifications after an id (oldest first) and home-timeline tweets since an
-   * id (newest first), both from SYNC_OVERLAP_MS before those ids, so out-of-order pushes cannot
-   * leave a gap; the client drops what it already has by id.
-   */
-  async sync(userId: string, req: { notificationsAfter?: string; timelineSinceId?: string }): Promise<SyncResponse> {
-    const limit = this.d.config.SYNC_MAX_ITEMS;
-    const back = (cursor: string | undefined) => (cursor === undefined ? undefined : idMinusMs(cursor, this.d.config.SYNC_OVERLAP_MS));
-    const [n, timeline] = await Promise.all([
-      listNotifications(this.d.db, userId, { limit, after: back(req.notificationsAfter) ?? '0' }),
-      this.d.tweets.home(userId, { limit, sinceId: back(req.timelineSinceId) }),
-    ]);
-    return { notifications: n, timeline };
+    for (const feature of this.features) feature.attach(socket);
   }
 
   /** Disconnects every socket in a room, on every node, telling it why and whether to reconnect. */
