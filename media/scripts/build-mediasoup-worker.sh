@@ -76,13 +76,27 @@ else
 fi
 info "meson $("$meson_bin" --version) ($meson_bin)"
 
-# Work on a copy: node_modules stays untouched, and a half-finished build never looks finished.
-work="$(mktemp -d "${TMPDIR:-/tmp}/mediasoup-worker-build.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-cp -R "$pkg_dir/worker" "$work/worker"
+# Work on a copy, so node_modules stays untouched. The copy stays until the build succeeds, so
+# an interrupted build resumes where it stopped (ninja is incremental); the binary is published
+# only at the end, so a half-finished build never looks finished.
+work="$out_dir/work"
 src="$work/worker"
+if [ ! -f "$work/.copied" ]; then
+  rm -rf "$work"
+  mkdir -p "$work"
+  cp -R "$pkg_dir/worker" "$src"
+  touch "$work/.copied"
+fi
 subs="$src/subprojects"
 rm -f "$subs"/*.wrap
+
+# write_if_changed FILE: stdin into FILE unless FILE already holds exactly that (an unchanged
+# shim keeps its mtime, so a resumed build does not recompile what includes it).
+write_if_changed() {
+  local tmp="$1.new"
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
 
 # shim NAME [OPTION...]: a subproject whose meson.build is given on stdin, plus an empty C file
 # for the `*_lib` static libraries mediasoup passes to link_whole (only its shared library, which
@@ -92,12 +106,11 @@ shim() {
   local name="$1"
   shift
   mkdir -p "$subs/$name"
-  : >"$subs/$name/empty.c"
-  cat >"$subs/$name/meson.build"
-  : >"$subs/$name/meson_options.txt"
+  write_if_changed "$subs/$name/empty.c" </dev/null
+  write_if_changed "$subs/$name/meson.build"
   for opt in "$@"; do
-    printf "option('%s', type: 'string', value: '')\n" "$opt" >>"$subs/$name/meson_options.txt"
-  done
+    printf "option('%s', type: 'string', value: '')\n" "$opt"
+  done | write_if_changed "$subs/$name/meson_options.txt"
 }
 
 shim openssl <<'EOF'
@@ -113,16 +126,20 @@ libuv_dep = dependency('libuv')
 libuv = static_library('uv_shim', 'empty.c')
 EOF
 
-# mediasoup includes <srtp.h>; Debian's libsrtp2.pc does not add its srtp2/ include directory.
+# mediasoup 3.18 is written against libsrtp 3 (its own fork); Debian has libsrtp 2.5. The shim
+# puts a compat <srtp.h> first on the include path: it includes libsrtp2's header and adds, for
+# C++ only, the few libsrtp 3 names mediasoup uses, as inline adapters onto the libsrtp 2 calls.
 shim libsrtp3 crypto-library crypto-library-kdf tests <<'EOF'
 project('libsrtp3', 'c')
 srtp2 = dependency('libsrtp2')
 libsrtp3_dep = declare_dependency(
   dependencies: srtp2,
-  compile_args: ['-I' + (srtp2.get_variable(pkgconfig: 'includedir') / 'srtp2')],
+  include_directories: include_directories('compat'),
 )
 libsrtp3 = static_library('srtp_shim', 'empty.c')
 EOF
+mkdir -p "$subs/libsrtp3/compat"
+write_if_changed "$subs/libsrtp3/compat/srtp.h" <"$here/mediasoup-worker/srtp3-compat.h"
 
 shim usrsctp sctp_build_programs <<'EOF'
 project('usrsctp', 'c')
@@ -160,18 +177,22 @@ jobs="${MEDIASOUP_BUILD_JOBS:-$(nproc)}"
 info "building mediasoup-worker $version in $work (-j$jobs)"
 (
   cd "$src"
-  "$meson_bin" setup build --wrap-mode=nodownload -Dms_disable_liburing=true --buildtype release >&2
-  # The generated FlatBuffers headers must exist before any worker source compiles.
+  if [ ! -f build/build.ninja ]; then
+    rm -rf build
+    "$meson_bin" setup build --wrap-mode=nodownload -Dms_disable_liburing=true --buildtype release >&2
+  fi
+  # The generated FlatBuffers headers must exist before any worker source compiles. -k0: when
+  # something does not compile, report every failing file in one run.
   "$meson_bin" compile -C build -j "$jobs" flatbuffers-generator >&2
-  "$meson_bin" compile -C build -j "$jobs" mediasoup-worker >&2
+  "$meson_bin" compile -C build -j "$jobs" --ninja-args=-k0 mediasoup-worker >&2
 )
 built="$src/build/mediasoup-worker"
 [ -x "$built" ] || die "ninja finished but $built is missing"
 
-mkdir -p "$out_dir"
 # Copy then rename, so a concurrent reader never sees a half-written binary.
 cp "$built" "$out_bin.tmp.$$"
 strip "$out_bin.tmp.$$" 2>/dev/null || true
 mv -f "$out_bin.tmp.$$" "$out_bin"
+rm -rf "$work"
 info "built mediasoup-worker $version"
 printf '%s\n' "$out_bin"
