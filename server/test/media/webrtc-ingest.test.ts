@@ -136,7 +136,7 @@ describe('WebRTC ingest: Chromium publishes through mediasoup, ffmpeg makes HLS'
     expect(probe.status, probe.stderr).toBe(0);
     const streams = (JSON.parse(probe.stdout) as { streams: { codec_type: string; codec_name: string; width?: number; height?: number }[] }).streams;
     const video = streams.find((s) => s.codec_type === 'video');
-    expect(video).toMatchObject({ codec_name: 'h264', width: 640, height: 360 });
+    expect(video).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
     expect(streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac' });
 
     // The broadcaster leaves: the ingest ends (its `ended` resolves) and ffmpeg can be stopped.

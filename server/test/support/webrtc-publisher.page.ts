@@ -68,7 +68,7 @@ async function publish(o: PublishOptions): Promise<PublishResult> {
     },
   );
 
-  const media = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360, frameRate: 25 }, audio: true });
+  const media = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240, frameRate: 15 }, audio: true });
   const [video] = media.getVideoTracks();
   const [audio] = media.getAudioTracks();
   const codec = o.videoCodec ? device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === o.videoCodec!.toLowerCase()) : undefined;
