@@ -19,6 +19,8 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // The ingest listens on 127.0.0.1 in tests; Chromium gathers no loopback candidates without this.
+  '--allow-loopback-in-peer-connection',
 ];
 
 export const MEDIA_HINTS = {

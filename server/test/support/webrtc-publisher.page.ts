@@ -30,6 +30,8 @@ export interface PublishResult {
   videoCodec: string;
   audioCodec: string;
   handler: string;
+  /** Whether this browser and the router share H264 (then the router's preference picks it). */
+  canSendH264: boolean;
 }
 
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
@@ -75,7 +77,12 @@ async function publish(o: PublishOptions): Promise<PublishResult> {
   if (o.videoCodec && !codec) throw new Error(`this browser cannot send ${o.videoCodec}`);
   const vp = await transport.produce({ track: video as never, ...(codec ? { codec } : {}) });
   const ap = await transport.produce({ track: audio as never });
-  return { videoCodec: vp.rtpParameters.codecs[0]!.mimeType, audioCodec: ap.rtpParameters.codecs[0]!.mimeType, handler: device.handlerName };
+  return {
+    videoCodec: vp.rtpParameters.codecs[0]!.mimeType,
+    audioCodec: ap.rtpParameters.codecs[0]!.mimeType,
+    handler: device.handlerName,
+    canSendH264: device.rtpCapabilities.codecs?.some((c) => c.mimeType.toLowerCase() === 'video/h264') ?? false,
+  };
 }
 
 window.flockPublish = publish;
