@@ -95,6 +95,11 @@ export const configSchema = z
     FANOUT_THRESHOLD: int(1, 1_000_000_000).default(10_000),
     RTMP_PORT: int(0, 65535).default(1935),
     FFMPEG_PATH: z.string().min(1).optional(),
+    /**
+     * The mediasoup worker binary for WebRTC ingest. Default: the one
+     * media/scripts/build-mediasoup-worker.sh cached for the installed mediasoup version, under
+     * XDG_CACHE_HOME (else ~/.cache); without either, the gateway offers RTMP ingest only.
+     */
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TLS_CERT_FILE: z.string().min(1).optional(),
@@ -197,6 +202,20 @@ export const configSchema = z
      * delivery. 0 = every push at once.
      */
     LIVE_PUSH_COALESCE_MS: int(0, 1000).default(10),
+    // --- WebRTC ingest (docs/media-webrtc.md) ---
+    /** Base directory of the worker cache that MEDIASOUP_WORKER_BIN defaults into (the build script's own default: ~/.cache). */
+    XDG_CACHE_HOME: z.string().min(1).optional(),
+    /** Address mediasoup's WebRTC transports bind (UDP, and TCP as a fallback for browsers). */
+    WEBRTC_LISTEN_IP: z.union([z.ipv4(), z.ipv6()], 'expected an IP address').default('0.0.0.0'),
+    /**
+     * Address (IP or DNS name) browsers are told to send media to. Default: WEBRTC_LISTEN_IP
+     * when it is a specific address, else this host's first non-internal IPv4 address. Set it
+     * behind NAT or a load balancer (the public address of this node).
+     */
+    WEBRTC_ANNOUNCED_ADDRESS: z.string().min(1).optional(),
+    /** Port range of the WebRTC transports (each publisher uses one port; open it in the firewall, UDP and TCP). */
+    WEBRTC_MIN_PORT: int(1024, 65535).default(40000),
+    WEBRTC_MAX_PORT: int(1024, 65535).default(49999),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */
@@ -210,6 +229,9 @@ function crossFieldProblems(input: Record<string, string>): string[] {
     problems.push('AUTH_EXTERNAL_JWKS_URL: set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none');
   }
   problems.push(...redisProblems(input));
+  if (Number(input.WEBRTC_MIN_PORT ?? 40000) > Number(input.WEBRTC_MAX_PORT ?? 49999)) {
+    problems.push('WEBRTC_MIN_PORT: must not be above WEBRTC_MAX_PORT');
+  }
   return problems;
 }
 

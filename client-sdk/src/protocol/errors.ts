@@ -22,6 +22,8 @@ export const ERRORS = {
   FLOCK_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },
   FLOCK_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   FLOCK_ERR_UNAVAILABLE: { status: 503, message: 'A dependency is unavailable; retry later' },
+  // WebRTC ingest
+  FLOCK_ERR_INGEST_BUSY: { status: 409, message: 'The stream already has a live WebRTC ingest' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -71,6 +71,53 @@ export interface SyncResponse {
   timeline: Page<Tweet>;
 }
 
+// --- WebRTC ingest signaling (DESIGN §7, docs/media-webrtc.md) --------------------------------
+
+/**
+ * A mediasoup JSON object (RtpCapabilities, IceParameters, DtlsParameters, RtpParameters, …),
+ * passed between mediasoup-client and the server as-is; the server validates it with mediasoup.
+ */
+export type MediasoupObject = Record<string, unknown>;
+
+export type WebRtcMediaKind = 'audio' | 'video';
+
+export interface WebRtcCapabilitiesResponse {
+  /** Give to mediasoup-client's `device.load({routerRtpCapabilities})`. */
+  routerRtpCapabilities: MediasoupObject;
+}
+
+export interface WebRtcTransportRequest {
+  /** The stream to publish into (the caller must own it). */
+  streamId: string;
+  /** What will be produced on this transport; the ingest starts once each kind is produced. Default both. */
+  kinds?: WebRtcMediaKind[];
+}
+
+/** The arguments of mediasoup-client's `device.createSendTransport`. */
+export interface WebRtcTransportResponse {
+  transportId: string;
+  iceParameters: MediasoupObject;
+  iceCandidates: MediasoupObject[];
+  dtlsParameters: MediasoupObject;
+}
+
+/** Sent from the send transport's `connect` event. */
+export interface WebRtcConnectRequest {
+  transportId: string;
+  dtlsParameters: MediasoupObject;
+}
+
+/** Sent from the send transport's `produce` event. */
+export interface WebRtcProduceRequest {
+  transportId: string;
+  kind: WebRtcMediaKind;
+  rtpParameters: MediasoupObject;
+}
+
+export interface WebRtcProduceResponse {
+  producerId: string;
+}
+
 export interface ServerToClientEvents {
   tweet: (e: TweetEvent) => void;
   'tweet:deleted': (e: TweetDeletedEvent) => void;
@@ -89,6 +136,11 @@ export interface ClientToServerEvents {
   'queue:consume': (req: QueueConsumeRequest, ack: (res: Ack) => void) => void;
   'queue:cancel': (req: { name: string }, ack: (res: Ack) => void) => void;
   'queue:ack': (req: { name: string; ids: string[] }, ack: (res: Ack<QueueAckResponse>) => void) => void;
+  // WebRTC ingest; FLOCK_ERR_UNAVAILABLE when this gateway has no mediasoup worker (RTMP only).
+  'webrtc:capabilities': (req: Record<string, never>, ack: (res: Ack<WebRtcCapabilitiesResponse>) => void) => void;
+  'webrtc:transport': (req: WebRtcTransportRequest, ack: (res: Ack<WebRtcTransportResponse>) => void) => void;
+  'webrtc:connect': (req: WebRtcConnectRequest, ack: (res: Ack) => void) => void;
+  'webrtc:produce': (req: WebRtcProduceRequest, ack: (res: Ack<WebRtcProduceResponse>) => void) => void;
 }
 
 /** `connect_error` data for a refused handshake. */

@@ -1,0 +1,40 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Where `media/scripts/build-mediasoup-worker.sh` leaves the worker of one mediasoup version:
+ * `<cacheHome>/flock/mediasoup-worker/<version>/mediasoup-worker` (cacheHome: $XDG_CACHE_HOME,
+ * else ~/.cache, as the script).
+ */
+export function cachedWorkerPath(cacheHome: string, version: string): string {
+  return path.join(cacheHome, 'flock', 'mediasoup-worker', version, 'mediasoup-worker');
+}
+
+export type WorkerBin = { ok: true; path: string } | { ok: false; reason: string };
+
+function executable(file: string): string | null {
+  try {
+    if (!statSync(file).isFile()) return `${file} is not a file`;
+    accessSync(file, constants.X_OK);
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} does not exist` : `${file} is not executable`;
+  }
+}
+
+/**
+ * The worker binary to run: MEDIASOUP_WORKER_BIN when set (it must exist: a wrong setting is an
+ * operator's mistake worth reporting, not a reason to fall back silently), else the cached build
+ * of the installed mediasoup version.
+ */
+export function resolveWorkerBin(opts: { configured?: string; cacheHome: string; version: string }): WorkerBin {
+  if (opts.configured) {
+    const problem = executable(opts.configured);
+    return problem ? { ok: false, reason: `MEDIASOUP_WORKER_BIN: ${problem}` } : { ok: true, path: opts.configured };
+  }
+  const cached = cachedWorkerPath(opts.cacheHome, opts.version);
+  const problem = executable(cached);
+  return problem
+    ? { ok: false, reason: `no mediasoup ${opts.version} worker (${problem}; build it with media/scripts/build-mediasoup-worker.sh or set MEDIASOUP_WORKER_BIN)` }
+    : { ok: true, path: cached };
+}
