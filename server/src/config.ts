@@ -146,6 +146,33 @@ export const configSchema = z
     SYNC_OVERLAP_MS: int(0, 3_600_000).default(30_000),
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    // --- Live video (DESIGN §7, docs/media.md) ---
+    /** inprocess: the gateway runs ingest, ffmpeg and the HLS origin itself; remote: media workers (media/src/main.ts) do, over Redis. */
+    MEDIA_SERVICE: z.enum(['inprocess', 'remote', 'off']).default('inprocess'),
+    /** Where HLS files are written; default DATA_DIR/hls (in memory when DATA_DIR is memory://). */
+    HLS_DIR: z.string().min(1).optional(),
+    /** LL-HLS part target in milliseconds (EXT-X-PART-INF PART-TARGET). */
+    HLS_PART_MS: int(100, 2000).default(333),
+    /** Segment target in milliseconds: a segment closes at the first keyframe past it. */
+    HLS_SEGMENT_MS: int(500, 10_000).default(2000),
+    /** Segments kept in a media playlist; 0 keeps them all, so the ended stream plays whole as VOD. */
+    HLS_WINDOW_SEGMENTS: int(0, 100_000).default(0),
+    /** Transcoded renditions besides the source, e.g. 720p:2500k,480p:1200k; empty passes the source through only. */
+    HLS_LADDER: z
+      .string()
+      .regex(/^\s*(\d{2,4}p:\d+[kmKM]?\s*(,\s*\d{2,4}p:\d+[kmKM]?\s*)*)?$/, 'expected <height>p:<bitrate>[k|m],… such as 720p:2500k,480p:1200k')
+      .default(''),
+    /** Longest a blocking playlist reload (_HLS_msn/_HLS_part) or a preload-hinted part is held before 503/404. */
+    HLS_BLOCK_TIMEOUT_MS: int(100, 60_000).default(6000),
+    /** Public base of playback URLs (a CloudFront distribution), e.g. https://d111.cloudfront.net/hls; default this gateway's /hls. */
+    HLS_PUBLIC_URL: url(['http:', 'https:']).optional(),
+    /** Public RTMP ingest URL shown to broadcasters, e.g. rtmp://live.example.com/live; default rtmp://<HOST>:<RTMP_PORT>/live. */
+    RTMP_PUBLIC_URL: url(['rtmp:', 'rtmps:']).optional(),
+    /** First pause before restarting a crashed ffmpeg; doubles per crash up to FFMPEG_RESTART_MAX_MS. */
+    FFMPEG_RESTART_MS: int(0, 60_000).default(500),
+    FFMPEG_RESTART_MAX_MS: int(0, 600_000).default(10_000),
+    /** Chat messages one user may send per window, across streams. */
+    RATE_CHAT_PER_USER: rate.default({ limit: 10, windowMs: 10_000 }),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */
@@ -159,6 +186,9 @@ function crossFieldProblems(input: Record<string, string>): string[] {
     problems.push('AUTH_EXTERNAL_JWKS_URL: set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none');
   }
   problems.push(...redisProblems(input));
+  if (input.MEDIA_SERVICE === 'remote' && !input.REDIS_URL && !input.REDIS_CLUSTER_NODES && !input.REDIS_SENTINELS) {
+    problems.push('MEDIA_SERVICE: remote media workers talk to the gateways over Redis; set REDIS_URL (or a Cluster or Sentinel) too');
+  }
   return problems;
 }
 

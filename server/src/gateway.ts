@@ -3,6 +3,8 @@ import { redisAdapter, type AdapterFactory } from './realtime/cluster-adapter.ts
 import { LivePush } from './realtime/live-push.ts';
 import { SocketServer } from './realtime/socket-server.ts';
 import { SyncFeature } from './realtime/sync-feature.ts';
+import { StreamFeature } from './realtime/stream-feature.ts';
+import { liveVideo, type LiveVideo } from './live/live-video.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
 import { ExternalTokens } from './auth/external-tokens.ts';
 import { FlockTokens } from './auth/flock-tokens.ts';
@@ -45,6 +47,8 @@ export interface Gateway {
   readonly events: DomainEvents;
   readonly log: Logger;
   readonly sockets: SocketServer;
+  /** Live video: stream records and, in-process, the media service. */
+  readonly live: LiveVideo;
   /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
   stop(): Promise<void>;
 }
@@ -101,6 +105,12 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const comments = new CommentService(deps);
     const reactions = new ReactionService(deps);
 
+    // Live video: stream records, routes, and the media service (in-process by default).
+    let gatewayUrl = '';
+    let streamFeature: StreamFeature | null = null;
+    const live = liveVideo(deps, metrics, { gatewayUrl: () => gatewayUrl, viewers: (id) => streamFeature?.viewers(id) ?? Promise.resolve(0) });
+    closers.unshift(() => live.close());
+
     let draining = false;
     const routes: Route[] = [];
     routes.push(
@@ -108,6 +118,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       ...authRoutes({ ...deps, tokens, keys, users }),
       ...userRoutes({ users, follows, tweets }),
       ...tweetRoutes({ db, tweets, comments, reactions }),
+      ...live.routes,
     );
     const router = new Router(routes);
     const handler = createDispatcher({
@@ -125,7 +136,9 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     });
     const sockets = new SocketServer({ config, db, log, metrics, verifier, transport, adapter });
     sockets.use(new SyncFeature({ config, db, log, tweets }));
-    new LivePush({ config, db, log, metrics, events, sockets });
+    const livePush = new LivePush({ config, db, log, metrics, events, sockets });
+    streamFeature = new StreamFeature({ config, db, log, metrics, ids, limiter, events, io: sockets.io, livePush });
+    sockets.use(streamFeature);
     closers.unshift(() => sockets.close());
     metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);
     if (fallback) {
@@ -135,13 +148,16 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     closers.unshift(async () => transport.close());
     const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-    log.info({ port, transport: transport.name, storage: db.kind, redis: redisAt !== null, redisMode: redisAt?.mode, nodeId }, 'flock gateway listening');
+    gatewayUrl = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const rtmpPort = await live.start();
+    log.info({ port, rtmpPort, transport: transport.name, storage: db.kind, redis: redisAt !== null, redisMode: redisAt?.mode, nodeId }, 'flock gateway listening');
 
     let stopping: Promise<void> | null = null;
     return {
       config,
       port,
-      url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url: gatewayUrl,
+      live,
       transport,
       db,
       events,

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { FileHlsStore, MediaService, MemoryHlsStore, parseLadder, RTMP_APP, type HlsStore } from '@flock/media';
+import type { Config } from '../config.ts';
+import type { DomainDeps } from '../domain/deps.ts';
+import { StreamService, type ViewerCounter } from '../domain/streams.ts';
+import type { Route } from '../http/route.ts';
+import type { Metrics } from '../metrics.ts';
+import { hlsRoutes } from '../routes/hls-routes.ts';
+import { streamRoutes, type MediaControl } from '../routes/stream-routes.ts';
+
+export interface LiveVideo {
+  streams: StreamService;
+  routes: Route[];
+  /** The in-process media service (null when media runs elsewhere or is off). */
+  media: MediaService | null;
+  /** Starts the RTMP listener; resolves its port (null when not in-process or the port is taken). */
+  start(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+function hlsStore(config: Config): HlsStore {
+  if (config.HLS_DIR) return new FileHlsStore(config.HLS_DIR);
+  return config.DATA_DIR.startsWith('memory://') ? new MemoryHlsStore() : new FileHlsStore(path.join(config.DATA_DIR, 'hls'));
+}
+
+/**
+ * Live video for the gateway (DESIGN §7): stream records and routes always; ingest, ffmpeg and
+ * the HLS origin in-process with MEDIA_SERVICE=inprocess (the embedded default).
+ */
+export function liveVideo(
+  deps: DomainDeps,
+  metrics: Metrics,
+  opts: { gatewayUrl: () => string; viewers: ViewerCounter },
+): LiveVideo {
+  const { config, log } = deps;
+  let rtmpPort = config.RTMP_PORT;
+  const streams = new StreamService(
+    deps,
+    {
+      hls: (id) => `${config.HLS_PUBLIC_URL ?? `${opts.gatewayUrl()}/hls`}/${id}/master.m3u8`,
+      rtmp: () => {
+        if (config.RTMP_PUBLIC_URL) return config.RTMP_PUBLIC_URL;
+        const host = new URL(opts.gatewayUrl()).hostname;
+        return `rtmp://${host}:${rtmpPort}/${RTMP_APP}`;
+      },
+    },
+    opts.viewers,
+  );
+  const media =
+    config.MEDIA_SERVICE === 'inprocess'
+      ? new MediaService({
+          ffmpegPath: config.FFMPEG_PATH ?? 'ffmpeg',
+          rtmp: { host: config.HOST, port: config.RTMP_PORT },
+          hls: {
+            partTarget: config.HLS_PART_MS / 1000,
+            segmentTarget: config.HLS_SEGMENT_MS / 1000,
+            windowSegments: config.HLS_WINDOW_SEGMENTS,
+            ladder: parseLadder(config.HLS_LADDER),
+            blockTimeoutMs: config.HLS_BLOCK_TIMEOUT_MS,
+          },
+          restartBackoff: { initialMs: config.FFMPEG_RESTART_MS, maxMs: config.FFMPEG_RESTART_MAX_MS },
+          store: hlsStore(config),
+          directory: {
+            authorize: (key) => streams.authorize(key),
+            wentLive: (id) => streams.markLive(id),
+            ended: (id) => streams.markEnded(id),
+          },
+          log: log.child({ component: 'media' }),
+          onFfmpegRestart: () => metrics.ffmpegRestarts.inc(),
+        })
+      : null;
+  const control: MediaControl = media ?? { stop: async () => {}, remove: async () => {} };
+  const routes = [...streamRoutes({ streams, media: control }), ...(media ? hlsRoutes({ origin: media.origin }) : [])];
+  return {
+    streams,
+    routes,
+    media,
+    async start() {
+      if (!media) return null;
+      try {
+        rtmpPort = await media.start();
+        log.info({ rtmpPort }, 'rtmp ingest listening');
+        return rtmpPort;
+      } catch (err) {
+        // Several gateways on one machine (a local cluster) cannot all have port 1935: the others
+        // serve everything but RTMP ingest rather than refuse to start.
+        log.error({ err: (err as Error).message, rtmpPort: config.RTMP_PORT }, 'RTMP ingest is NOT available: its port could not be bound');
+        return null;
+      }
+    },
+    close: async () => {
+      await media?.close();
+    },
+  };
+}
