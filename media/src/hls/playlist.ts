@@ -33,7 +33,7 @@ export interface MediaPlaylist {
   /** URI of the part that will come next (EXT-X-PRELOAD-HINT); none once ended. */
   preloadHint: string | null;
   ended: boolean;
-  /** Parts are announced for segments this many seconds from the live edge (at least three target durations). */
+  /** Parts are announced for the segments that start within this many seconds of the live edge (the spec: three target durations). */
   partWindowSeconds: number;
 }
 
@@ -58,10 +58,13 @@ export function renderMediaPlaylist(p: MediaPlaylist): string {
   // Parts are listed for the segments near the live edge only.
   let tail = p.open ? p.open.parts.reduce((s, x) => s + x.duration, 0) : 0;
   const withParts = new Set<number>();
-  for (let i = p.segments.length - 1; i >= 0 && !p.ended; i--) {
-    if (tail >= p.partWindowSeconds) break;
-    withParts.add(p.segments[i]!.msn);
+  // Also never more than the last three entries (two complete segments and the one being built):
+  // validators count entries, and short segments after a restart would otherwise all keep parts.
+  const maxComplete = p.open ? 2 : 3;
+  for (let i = p.segments.length - 1; i >= 0 && !p.ended && withParts.size < maxComplete; i--) {
     tail += p.segments[i]!.duration;
+    if (tail > p.partWindowSeconds) break;
+    withParts.add(p.segments[i]!.msn);
   }
 
   let map: string | null = null;

@@ -24,8 +24,8 @@ export interface RenditionOptions {
 const KEEP_PARTS_SEGMENTS = 6;
 
 /**
- * Low-Latency HLS from ffmpeg's fragmented MP4: each moof+mdat that ffmpeg writes becomes a part
- * (EXT-X-PART), parts are grouped into segments that start at keyframes, and the media playlist
+ * Low-Latency HLS from ffmpeg's fragmented MP4: the moof+mdat fragments ffmpeg writes are grouped
+ * into parts (EXT-X-PART), parts into segments that start at keyframes, and the media playlist
  * is rewritten after every part. One ffmpeg process run is one "run": a restart begins a new run,
  * whose first segment carries EXT-X-DISCONTINUITY and whose init segment gets a new name.
  */
@@ -37,6 +37,8 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
   private nextMsn = 0;
   private discontinuityNext = false;
   private openBytes: Buffer[] = [];
+  /** Fragments of the part being gathered. */
+  private building: { bytes: Buffer[]; duration: number; independent: boolean } = { bytes: [], duration: 0, independent: false };
   private pendingPrefix: Buffer[] = [];
   private initName = '';
   private queue: Promise<void> = Promise.resolve();
@@ -126,15 +128,20 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
   }
 
   private openDuration(): number {
-    return this.playlist.open?.parts.reduce((s, p) => s + p.duration, 0) ?? 0;
+    return (this.playlist.open?.parts.reduce((s, p) => s + p.duration, 0) ?? 0) + this.building.duration;
   }
 
+  /**
+   * ffmpeg writes small fragments (a frame or so each, and a new one at each keyframe);
+   * they are grouped into parts of 85–100 % of the part target, as the LL-HLS spec asks of every
+   * part but a segment's last. A segment closes at the first keyframe past its target.
+   */
   private async onFragment(bytes: Buffer): Promise<void> {
     const info = parseFragment(bytes, this.init!);
     const p = this.playlist;
-    if (p.open) {
+    if (p.open || this.building.bytes.length) {
       const done = this.openDuration();
-      const longEnough = info.independent && done >= this.o.segmentTarget - this.o.partTarget / 2;
+      const longEnough = info.independent && done >= this.o.segmentTarget - this.o.partTarget / 4;
       // Without a keyframe in time, cut anyway: EXTINF must not round above TARGETDURATION.
       const tooLong = done + info.duration > p.targetDuration + 0.49;
       if (longEnough || tooLong) await this.closeOpen();
@@ -144,16 +151,33 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
       this.discontinuityNext = false;
       this.openBytes = [];
     }
-    const open = p.open;
-    const part: Part = { uri: `seg${open.msn}.${open.parts.length}.m4s`, duration: info.duration, independent: info.independent };
+    const b = this.building;
+    if (b.bytes.length === 0) b.independent = info.independent;
+    b.bytes.push(bytes);
+    b.duration += info.duration;
+    // Publish as soon as the part is long enough and one more fragment like this one would
+    // overshoot the target (timestamps in whole milliseconds make "exactly the target" risky).
+    const target = this.o.partTarget;
+    if ((b.duration >= target * 0.85 && b.duration + info.duration > target - 0.001) || b.duration >= target) await this.publishPart();
+  }
+
+  /** The fragments gathered so far become the open segment's next part. */
+  private async publishPart(): Promise<void> {
+    const open = this.playlist.open;
+    const b = this.building;
+    if (!open || b.bytes.length === 0) return;
+    const bytes = Buffer.concat(b.bytes);
+    const part: Part = { uri: `seg${open.msn}.${open.parts.length}.m4s`, duration: b.duration, independent: b.independent };
+    this.building = { bytes: [], duration: 0, independent: false };
     await this.o.store.put(this.o.prefix + part.uri, bytes, MP4_TYPE);
     this.openBytes.push(bytes);
     open.parts.push(part);
-    p.preloadHint = `seg${open.msn}.${open.parts.length}.m4s`;
+    this.playlist.preloadHint = `seg${open.msn}.${open.parts.length}.m4s`;
     await this.writePlaylist();
   }
 
   private async closeOpen(): Promise<void> {
+    await this.publishPart();
     const p = this.playlist;
     const open = p.open;
     if (!open) return;

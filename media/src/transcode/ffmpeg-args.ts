@@ -36,9 +36,10 @@ const copyableVideo = (c: string | null) => c === null || c === 'h264';
 const copyableAudio = (c: string | null) => c === null || c === 'aac';
 
 function fmp4Output(fd: number, partTarget: number): string[] {
-  // 80 % of the part target: ffmpeg closes a fragment at the first packet past the duration,
-  // so fragments come out at most about a frame longer than this.
-  const fragUs = Math.round(partTarget * 0.8 * 1e6);
+  // Small fragments (a twentieth of the part target: one frame each up to 60 fps) that the
+  // packager groups into parts of 85–100 % of the target; +frag_keyframe starts one at every
+  // keyframe, where segments may be cut.
+  const fragUs = Math.round((partTarget / 20) * 1e6);
   return [
     '-f', 'mp4',
     '-movflags', '+frag_keyframe+empty_moov+default_base_moof+skip_trailer',

@@ -58,7 +58,7 @@ export class FfmpegSupervisor {
     const streams = new Map<string, Readable>();
     for (const out of outputs) streams.set(out.rendition, child.stdio[out.fd] as Readable);
     if (child.pid !== undefined) {
-      this.o.log.info({ pid: child.pid, run: this.restarts }, 'ffmpeg started');
+      this.o.log.info({ ffmpegPid: child.pid, run: this.restarts }, 'ffmpeg started');
       this.o.onRun(streams, child.pid);
     }
     child.once('close', (code, signal) => {
