@@ -26,6 +26,8 @@ export interface FragmentInfo {
   duration: number;
   /** Starts with a sync sample (a keyframe): a player can begin decoding here. */
   independent: boolean;
+  /** No samples of the reference track (e.g. audio written ahead of the next video frame). */
+  empty: boolean;
 }
 
 const SAMPLE_IS_NON_SYNC = 0x10000;
@@ -170,8 +172,8 @@ export function parseFragment(buf: Buffer, init: InitInfo): FragmentInfo {
       }
     }
     const independent = ref.kind !== 'video' || (firstFlags !== null && (firstFlags & SAMPLE_IS_NON_SYNC) === 0);
-    return { start: decodeTime / ref.timescale, duration: ticks / ref.timescale, independent };
+    return { start: decodeTime / ref.timescale, duration: ticks / ref.timescale, independent, empty: firstFlags === null };
   }
   // The reference track has no samples in this fragment (e.g. audio ran ahead): it adds no time.
-  return { start: 0, duration: 0, independent: false };
+  return { start: 0, duration: 0, independent: false, empty: true };
 }

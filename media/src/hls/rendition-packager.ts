@@ -38,7 +38,7 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
   private discontinuityNext = false;
   private openBytes: Buffer[] = [];
   /** Fragments of the part being gathered. */
-  private building: { bytes: Buffer[]; duration: number; independent: boolean } = { bytes: [], duration: 0, independent: false };
+  private building = { bytes: [] as Buffer[], duration: 0, independent: false, timed: false };
   private pendingPrefix: Buffer[] = [];
   private initName = '';
   private queue: Promise<void> = Promise.resolve();
@@ -152,7 +152,11 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
       this.openBytes = [];
     }
     const b = this.building;
-    if (b.bytes.length === 0) b.independent = info.independent;
+    // A part is independent when its first video sample is a keyframe (audio may come first).
+    if (!b.timed && !info.empty) {
+      b.independent = info.independent;
+      b.timed = true;
+    }
     b.bytes.push(bytes);
     b.duration += info.duration;
     // Publish as soon as the part is long enough and one more fragment like this one would
@@ -168,7 +172,7 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
     if (!open || b.bytes.length === 0) return;
     const bytes = Buffer.concat(b.bytes);
     const part: Part = { uri: `seg${open.msn}.${open.parts.length}.m4s`, duration: b.duration, independent: b.independent };
-    this.building = { bytes: [], duration: 0, independent: false };
+    this.building = { bytes: [], duration: 0, independent: false, timed: false };
     await this.o.store.put(this.o.prefix + part.uri, bytes, MP4_TYPE);
     this.openBytes.push(bytes);
     open.parts.push(part);
