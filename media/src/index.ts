@@ -7,3 +7,7 @@ export type { HlsStore } from './hls/hls-store.ts';
 export { parseLadder, type LadderRung } from './transcode/ffmpeg-args.ts';
 export { RTMP_APP } from './ingest/rtmp-ingest.ts';
 export { HlsOrigin, type OriginAnswer } from './hls/origin.ts';
+export { authorizeStreamKey, newStreamKey, parseStreamKey, type SqlQuery } from './control/stream-keys.ts';
+export { consumeReports, listenForCommands, RedisMediaControl, RedisStreamDirectory } from './control/redis-media-link.ts';
+export type { MediaCommand, MediaReport } from './control/media-link.ts';
+export type { MediaLog } from './log.ts';

@@ -147,8 +147,11 @@ export const configSchema = z
     /** SIGTERM drain deadline. */
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     // --- Live video (DESIGN §7, docs/media.md) ---
-    /** inprocess: the gateway runs RTMP ingest, ffmpeg and the HLS origin itself; off: stream records only (no ingest on this node). */
-    MEDIA_SERVICE: z.enum(['inprocess', 'off']).default('inprocess'),
+    /**
+     * inprocess: the gateway runs RTMP ingest, ffmpeg and the HLS origin itself; remote: media
+     * workers (media/src/main.ts) do, and talk to the gateways over Redis; off: stream records only.
+     */
+    MEDIA_SERVICE: z.enum(['inprocess', 'remote', 'off']).default('inprocess'),
     /** Where HLS files are written; default DATA_DIR/hls (in memory when DATA_DIR is memory://). */
     HLS_DIR: z.string().min(1).optional(),
     /** LL-HLS part target in milliseconds (EXT-X-PART-INF PART-TARGET). */
@@ -186,6 +189,9 @@ function crossFieldProblems(input: Record<string, string>): string[] {
     problems.push('AUTH_EXTERNAL_JWKS_URL: set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none');
   }
   problems.push(...redisProblems(input));
+  if (input.MEDIA_SERVICE === 'remote' && (!input.DATABASE_URL || !(input.REDIS_URL || input.REDIS_CLUSTER_NODES || input.REDIS_SENTINELS))) {
+    problems.push('MEDIA_SERVICE: remote media workers share the gateways\' PostgreSQL and Redis; set DATABASE_URL and REDIS_URL (or a Redis Cluster or Sentinel)');
+  }
   return problems;
 }
 

@@ -31,7 +31,7 @@ import { Metrics } from './metrics.ts';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
-import { openRedisClients } from './redis/open-redis.ts';
+import { openRedisClients, type RedisClients } from './redis/open-redis.ts';
 import { redisTarget } from './redis/redis-target.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
@@ -71,8 +71,10 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     let limiter: RateLimiter;
     let adapter: AdapterFactory | null = null;
     const redisAt = redisTarget(config);
+    let redisClients: RedisClients | null = null;
     if (redisAt) {
       const redis = openRedisClients(redisAt, log, (client) => metrics.redisErrors.inc({ client }));
+      redisClients = redis;
       closers.push(() => redis.close());
       adapter = redisAdapter(redis.publish, redis.subscribe, config.REDIS_KEY_PREFIX);
       limiter = new RedisRateLimiter(redis.commands, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
@@ -108,7 +110,11 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     // Live video: stream records, routes, and the media service (in-process by default).
     let gatewayUrl = '';
     let streamFeature: StreamFeature | null = null;
-    const live = liveVideo(deps, metrics, { gatewayUrl: () => gatewayUrl, viewers: (id) => streamFeature?.viewers(id) ?? Promise.resolve(0) });
+    const live = liveVideo(deps, metrics, {
+      gatewayUrl: () => gatewayUrl,
+      viewers: (id) => streamFeature?.viewers(id) ?? Promise.resolve(0),
+      redis: redisClients,
+    });
     closers.unshift(() => live.close());
 
     let draining = false;

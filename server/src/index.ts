@@ -1,2 +1,3 @@
 export { startGateway, type Gateway } from './gateway.ts';
 export { loadConfig, ConfigError, type Config } from './config.ts';
+export { createLogger, type Logger } from './logger.ts';

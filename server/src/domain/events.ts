@@ -17,7 +17,6 @@ export interface DomainEventMap {
   // --- Live streams ---
   'stream:live': [{ stream: LiveStream }];
   'stream:ended': [{ streamId: string; ownerId: string }];
-  'stream:deleted': [{ streamId: string; ownerId: string }];
 }
 
 export class DomainEvents extends EventEmitter<DomainEventMap> {}

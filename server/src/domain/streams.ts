@@ -2,7 +2,7 @@ import type { CreatedStream, LiveStream, Notification, StreamStatus } from '@flo
 import { forbidden, notFound } from '../errors.ts';
 import type { DomainDeps } from './deps.ts';
 import { AUTHOR_COLUMNS, page, toSummary, type AuthorCols } from './rows.ts';
-import { newStreamKey, parseStreamKey, secretMatches } from './stream-keys.ts';
+import { authorizeStreamKey, newStreamKey } from '@flock/media';
 
 interface StreamRow extends AuthorCols {
   id: string;
@@ -95,17 +95,14 @@ export class StreamService {
     if (!r) throw notFound('No such stream');
     if (r.owner_id !== userId) throw forbidden('Not your stream');
     await this.d.db.query('DELETE FROM streams WHERE id = $1', [id]);
-    this.d.events.emit('stream:deleted', { streamId: id, ownerId: userId });
+    // Viewers of a live stream learn that it is over (the media service's own report will find no row).
+    if (r.status === 'live') this.d.events.emit('stream:ended', { streamId: id, ownerId: userId });
     return r.status;
   }
 
   /** The stream a key opens: right secret, and not over yet. */
-  async authorize(streamKey: string): Promise<string | null> {
-    const parsed = parseStreamKey(streamKey);
-    if (!parsed) return null;
-    const [r] = await this.d.db.query<{ key_hash: string; status: StreamStatus }>('SELECT key_hash, status FROM streams WHERE id = $1', [parsed.streamId]);
-    if (!r || r.status === 'ended' || !secretMatches(parsed.secret, r.key_hash)) return null;
-    return parsed.streamId;
+  authorize(streamKey: string): Promise<string | null> {
+    return authorizeStreamKey(this.d.db, streamKey);
   }
 
   /** idle → live; the owner's followers get a `live` notification in the same transaction. */

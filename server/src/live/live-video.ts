@@ -1,10 +1,12 @@
+import { Cluster } from 'ioredis';
 import path from 'node:path';
-import { FileHlsStore, MediaService, MemoryHlsStore, parseLadder, RTMP_APP, type HlsStore } from '@flock/media';
+import { consumeReports, FileHlsStore, MediaService, MemoryHlsStore, parseLadder, RedisMediaControl, RTMP_APP, type HlsStore } from '@flock/media';
 import type { Config } from '../config.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import { StreamService, type ViewerCounter } from '../domain/streams.ts';
 import type { Route } from '../http/route.ts';
 import type { Metrics } from '../metrics.ts';
+import type { RedisClients } from '../redis/open-redis.ts';
 import { hlsRoutes } from '../routes/hls-routes.ts';
 import { streamRoutes, type MediaControl } from '../routes/stream-routes.ts';
 
@@ -25,12 +27,14 @@ function hlsStore(config: Config): HlsStore {
 
 /**
  * Live video for the gateway (DESIGN §7): stream records and routes always; ingest, ffmpeg and
- * the HLS origin in-process with MEDIA_SERVICE=inprocess (the embedded default).
+ * the HLS origin in-process with MEDIA_SERVICE=inprocess (the embedded default), or standalone
+ * media workers reached over Redis with MEDIA_SERVICE=remote. With neither (off) a DELETE only
+ * removes the record: there is no ingest to stop.
  */
 export function liveVideo(
   deps: DomainDeps,
   metrics: Metrics,
-  opts: { gatewayUrl: () => string; viewers: ViewerCounter },
+  opts: { gatewayUrl: () => string; viewers: ViewerCounter; redis: RedisClients | null },
 ): LiveVideo {
   const { config, log } = deps;
   let rtmpPort = config.RTMP_PORT;
@@ -69,7 +73,20 @@ export function liveVideo(
           onFfmpegRestart: () => metrics.ffmpegRestarts.inc(),
         })
       : null;
-  const control: MediaControl = media ?? { stop: async () => {}, remove: async () => {} };
+  // Remote media workers: commands go out on a channel, their live/ended reports come back
+  // through a queue that this gateway pops from (on a connection of its own: BRPOP blocks).
+  const remote = config.MEDIA_SERVICE === 'remote' && opts.redis ? opts.redis : null;
+  const control: MediaControl = media ?? (remote ? new RedisMediaControl(remote.publish, config.REDIS_KEY_PREFIX) : { stop: async () => {}, remove: async () => {} });
+  const c = remote?.commands;
+  const reportClient = c ? (c instanceof Cluster ? c.duplicate() : c.duplicate()) : null;
+  const reports = reportClient
+    ? consumeReports(
+        reportClient,
+        config.REDIS_KEY_PREFIX,
+        (r) => (r.type === 'live' ? streams.markLive(r.streamId) : streams.markEnded(r.streamId)),
+        log.child({ component: 'media-link' }),
+      )
+    : null;
   const routes = [...streamRoutes({ streams, media: control }), ...(media ? hlsRoutes({ origin: media.origin }) : [])];
   return {
     streams,
@@ -90,6 +107,7 @@ export function liveVideo(
     },
     close: async () => {
       await media?.close();
+      await reports?.stop();
     },
   };
 }

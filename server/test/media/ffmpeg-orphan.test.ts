@@ -10,11 +10,11 @@ let caster: Broadcaster | undefined;
 beforeAll(async () => {
   assertService('ffmpeg', ffmpegAvailable());
   gw = await startGatewayProcess({ DATA_DIR: 'memory://', RTMP_PORT: '0' });
-});
+}, 120_000); // a gateway process starts slowly on a busy machine
 
 afterAll(async () => {
   await caster?.stop();
-  if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
+  if (gw?.child.exitCode === null) gw.child.kill('SIGKILL');
 });
 
 /** The last JSON log line with this message. */

@@ -271,6 +271,7 @@ describe('live stream: RTMP → ffmpeg → LL-HLS → origin', () => {
 
   it('deleting a live stream cuts the broadcaster off and stops ffmpeg', async () => {
     const r = await t.api('POST', '/v1/streams', { token: owner.accessToken, body: { title: 'short' } });
+    const ended = collect(fanSocket, 'stream:ended');
     const b = broadcast(`${r.body.ingest.rtmp}/${r.body.streamKey}`);
     try {
       const session = await eventually(() => (media().session(r.body.id)?.ffmpegPid ? media().session(r.body.id) : undefined), 15_000, 'the second stream live');
@@ -280,6 +281,7 @@ describe('live stream: RTMP → ffmpeg → LL-HLS → origin', () => {
       expect(processGone(pid)).toBe(true);
       expect(await b.exited).not.toBe(0);
       expect((await t.api('GET', `/hls/${r.body.id}/master.m3u8`)).status).toBe(404);
+      expect((await ended.next((e) => e.streamId === r.body.id)).id).toBe(`ended:${r.body.id}`);
     } finally {
       await b.stop();
     }

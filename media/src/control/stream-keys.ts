@@ -24,3 +24,17 @@ export function secretMatches(secret: string, hash: string): boolean {
   const b = Buffer.from(hash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** The one query a key check needs; the gateway's Database and a plain pg pool both fit. */
+export interface SqlQuery {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** The stream a key opens: right secret, and the stream not over yet; null otherwise. */
+export async function authorizeStreamKey(db: SqlQuery, streamKey: string): Promise<string | null> {
+  const parsed = parseStreamKey(streamKey);
+  if (!parsed) return null;
+  const [r] = await db.query<{ key_hash: string; status: string }>('SELECT key_hash, status FROM streams WHERE id = $1', [parsed.streamId]);
+  if (!r || r.status === 'ended' || !secretMatches(parsed.secret, r.key_hash)) return null;
+  return parsed.streamId;
+}
