@@ -4,7 +4,7 @@
  * PostgreSQL (DATABASE_URL) and talks to the gateways over Redis (REDIS_URL): reports go to
  * them, stop/remove commands come from them. Settings are the gateway's (one schema).
  */
-import { ConfigError, createLogger, loadConfig, type Config } from '@flock/server';
+import { ConfigError, createLogger, loadConfig, mediaOptions, type Config } from '@flock/server';
 import { Redis } from 'ioredis';
 import path from 'node:path';
 import pg from 'pg';
@@ -13,7 +13,6 @@ import { listenForCommands, RedisStreamDirectory } from './control/redis-media-l
 import { FileHlsStore } from './hls/file-hls-store.ts';
 import { startOriginServer } from './hls/origin-http.ts';
 import { MediaService } from './media-service.ts';
-import { parseLadder } from './transcode/ffmpeg-args.ts';
 
 let config: Config;
 try {
@@ -35,21 +34,13 @@ const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerReq
 const sub = redis.duplicate();
 for (const c of [redis, sub]) c.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
 
-const media = new MediaService({
-  ffmpegPath: config.FFMPEG_PATH ?? 'ffmpeg',
-  rtmp: { host: config.HOST, port: config.RTMP_PORT },
-  hls: {
-    partTarget: config.HLS_PART_MS / 1000,
-    segmentTarget: config.HLS_SEGMENT_MS / 1000,
-    windowSegments: config.HLS_WINDOW_SEGMENTS,
-    ladder: parseLadder(config.HLS_LADDER),
-    blockTimeoutMs: config.HLS_BLOCK_TIMEOUT_MS,
-  },
-  restartBackoff: { initialMs: config.FFMPEG_RESTART_MS, maxMs: config.FFMPEG_RESTART_MAX_MS },
-  store: new FileHlsStore(config.HLS_DIR ?? path.join(config.DATA_DIR, 'hls')),
-  directory: new RedisStreamDirectory(redis, config.REDIS_KEY_PREFIX, (key) => authorizeStreamKey(db, key)),
-  log,
-});
+const media = new MediaService(
+  mediaOptions(config, {
+    store: new FileHlsStore(config.HLS_DIR ?? path.join(config.DATA_DIR, 'hls')),
+    directory: new RedisStreamDirectory(redis, config.REDIS_KEY_PREFIX, (key) => authorizeStreamKey(db, key)),
+    log,
+  }),
+);
 
 try {
   const stopListening = await listenForCommands(

@@ -60,7 +60,7 @@ export function renderMediaPlaylist(p: MediaPlaylist): string {
   const withParts = new Set<number>();
   // Also never more than the last three entries (two complete segments and the one being built):
   // validators count entries, and short segments after a restart would otherwise all keep parts.
-  const maxComplete = p.open ? 2 : 3;
+  const maxComplete = p.open || p.preloadHint ? 2 : 3;
   for (let i = p.segments.length - 1; i >= 0 && !p.ended && withParts.size < maxComplete; i--) {
     tail += p.segments[i]!.duration;
     if (tail > p.partWindowSeconds) break;

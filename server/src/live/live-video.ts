@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import path from 'node:path';
-import { consumeReports, FileHlsStore, MediaService, MemoryHlsStore, parseLadder, RedisMediaControl, RTMP_APP, type HlsStore } from '@flock/media';
+import { consumeReports, FileHlsStore, MediaService, MemoryHlsStore, RedisMediaControl, RTMP_APP, type HlsStore } from '@flock/media';
 import type { Config } from '../config.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import { StreamService, type ViewerCounter } from '../domain/streams.ts';
@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.ts';
 import type { RedisClients } from '../redis/open-redis.ts';
 import { hlsRoutes } from '../routes/hls-routes.ts';
 import { streamRoutes, type MediaControl } from '../routes/stream-routes.ts';
+import { mediaOptions } from './media-options.ts';
 
 export interface LiveVideo {
   streams: StreamService;
@@ -52,26 +53,18 @@ export function liveVideo(
   );
   const media =
     config.MEDIA_SERVICE === 'inprocess'
-      ? new MediaService({
-          ffmpegPath: config.FFMPEG_PATH ?? 'ffmpeg',
-          rtmp: { host: config.HOST, port: config.RTMP_PORT },
-          hls: {
-            partTarget: config.HLS_PART_MS / 1000,
-            segmentTarget: config.HLS_SEGMENT_MS / 1000,
-            windowSegments: config.HLS_WINDOW_SEGMENTS,
-            ladder: parseLadder(config.HLS_LADDER),
-            blockTimeoutMs: config.HLS_BLOCK_TIMEOUT_MS,
-          },
-          restartBackoff: { initialMs: config.FFMPEG_RESTART_MS, maxMs: config.FFMPEG_RESTART_MAX_MS },
-          store: hlsStore(config),
-          directory: {
-            authorize: (key) => streams.authorize(key),
-            wentLive: (id) => streams.markLive(id),
-            ended: (id) => streams.markEnded(id),
-          },
-          log: log.child({ component: 'media' }),
-          onFfmpegRestart: () => metrics.ffmpegRestarts.inc(),
-        })
+      ? new MediaService(
+          mediaOptions(config, {
+            store: hlsStore(config),
+            directory: {
+              authorize: (key) => streams.authorize(key),
+              wentLive: (id) => streams.markLive(id),
+              ended: (id) => streams.markEnded(id),
+            },
+            log: log.child({ component: 'media' }),
+            onFfmpegRestart: () => metrics.ffmpegRestarts.inc(),
+          }),
+        )
       : null;
   // Remote media workers: commands go out on a channel, their live/ended reports come back
   // through a queue that this gateway pops from (on a connection of its own: BRPOP blocks).

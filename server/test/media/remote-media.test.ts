@@ -1,15 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { broadcast, eventually, type Broadcaster } from '../support/broadcaster.ts';
+import { startLoggingProcess } from '../support/gateway-process.ts';
 import { assertService, createTestDatabase, ffmpegAvailable, postgresAvailable, REDIS_URL, redisAvailable } from '../support/services.ts';
 import { collect, connectSocket } from '../support/socket-client.ts';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.ts';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * MEDIA_SERVICE=remote: a gateway without media, and a standalone media worker
@@ -33,37 +31,14 @@ beforeAll(async () => {
   const db = await createTestDatabase();
   dropDb = db.drop;
   t = await startTestGateway('postgres', 'node', { DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: prefix, MEDIA_SERVICE: 'remote' });
-  worker = spawn(process.execPath, ['--import', 'tsx', 'media/src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', RTMP_PORT: '0', DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: prefix, HLS_DIR: hlsDir, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        logs.push(line);
-        try {
-          const j = JSON.parse(line) as { msg?: string; port?: number; rtmpPort?: number };
-          if (j.msg === 'flock media worker listening') {
-            workerUrl = `http://127.0.0.1:${j.port}`;
-            rtmpPort = j.rtmpPort!;
-            resolve();
-          }
-        } catch {
-          /* not JSON */
-        }
-      }
-    };
-    worker.stdout!.on('data', onData);
-    worker.stderr!.on('data', onData);
-    worker.once('exit', (code) => reject(new Error(`media worker exited with ${code}:\n${logs.join('\n')}`)));
-  });
+  const w = await startLoggingProcess(
+    'media/src/main.ts',
+    { HOST: '127.0.0.1', PORT: '0', RTMP_PORT: '0', DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: prefix, HLS_DIR: hlsDir, LOG_LEVEL: 'info' },
+    (j) => (j.msg === 'flock media worker listening' ? { port: j.port as number, rtmpPort: j.rtmpPort as number } : undefined),
+  );
+  worker = w.child;
+  workerUrl = `http://127.0.0.1:${w.ready.port}`;
+  rtmpPort = w.ready.rtmpPort;
 }, 120_000); // two processes start slowly on a busy machine
 
 afterAll(async () => {
