@@ -45,29 +45,38 @@ export class MediaService {
   readonly rtmp: RtmpIngest;
   readonly origin: HlsOrigin;
   private closed = false;
+  private ffmpegOk = true;
 
   constructor(private readonly o: MediaServiceOptions) {
     this.rtmp = new RtmpIngest({
       ...o.rtmp,
       log: o.log.child({ component: 'rtmp' }),
-      authorize: (key) => o.directory.authorize(key),
-      onPublish: ({ source, codecs }) => this.accept(source, codecs),
+      // Without ffmpeg nothing could be packaged: refuse publishes rather than accept a dead stream.
+      authorize: async (key) => (this.ffmpegOk ? o.directory.authorize(key) : null),
+      onPublish: ({ source, codecs }) => {
+        if (!this.accept(source, codecs)) this.rtmp.disconnect(source.streamId);
+      },
     });
     this.origin = new HlsOrigin(o.store, (id) => this.sessions.get(id)?.packager, o.hls.blockTimeoutMs);
   }
 
   /** Starts the RTMP listener; resolves its port. */
   async start(): Promise<number> {
-    if (!ffmpegAvailable(this.o.ffmpegPath)) {
-      this.o.log.error({ ffmpeg: this.o.ffmpegPath }, `ffmpeg is missing: live streams cannot be packaged; ${FFMPEG_HINT}`);
+    this.ffmpegOk = ffmpegAvailable(this.o.ffmpegPath);
+    if (!this.ffmpegOk) {
+      this.o.log.error({ ffmpeg: this.o.ffmpegPath }, `ffmpeg is missing: every publish will be refused; ${FFMPEG_HINT}`);
     }
     return this.rtmp.listen();
   }
 
-  /** Packages a live source into HLS under `<streamId>/` until the source ends or `stop` is called. */
-  accept(source: IngestSource, codecs: SourceCodecs = { video: null, audio: null }): void {
+  /**
+   * Packages a live source into HLS under `<streamId>/` until the source ends or `stop` is called.
+   * false: refused (shutting down, ffmpeg missing, or the stream already has a live source); the
+   * caller should drop that source.
+   */
+  accept(source: IngestSource, codecs: SourceCodecs = { video: null, audio: null }): boolean {
     const { streamId } = source;
-    if (this.closed || this.sessions.has(streamId)) return;
+    if (this.closed || !this.ffmpegOk || this.sessions.has(streamId)) return false;
     const log = this.o.log.child({ streamId, ingest: source.kind });
     const ladder = this.o.hls.ladder;
     const packager = new StreamPackager(streamId, ['source', ...ladder.map((r) => r.name)], this.o.store, {
@@ -94,6 +103,7 @@ export class MediaService {
       await session.stop(2000);
       this.sessions.delete(streamId);
     });
+    return true;
   }
 
   /** The live session of a stream on this process (tests and the benchmark read its ffmpeg pid). */
