@@ -11,3 +11,4 @@ export { authorizeStreamKey, newStreamKey, parseStreamKey, type SqlQuery } from 
 export { consumeReports, listenForCommands, RedisMediaControl, RedisStreamDirectory } from './control/redis-media-link.ts';
 export type { MediaCommand, MediaReport } from './control/media-link.ts';
 export type { MediaLog } from './log.ts';
+export { S3PublishingStore } from './hls/s3-publishing-store.ts';

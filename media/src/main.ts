@@ -4,13 +4,11 @@
  * PostgreSQL (DATABASE_URL) and talks to the gateways over Redis (REDIS_URL): reports go to
  * them, stop/remove commands come from them. Settings are the gateway's (one schema).
  */
-import { ConfigError, createLogger, loadConfig, mediaOptions, type Config } from '@flock/server';
+import { ConfigError, createLogger, hlsStore, loadConfig, mediaOptions, type Config } from '@flock/server';
 import { Redis } from 'ioredis';
-import path from 'node:path';
 import pg from 'pg';
 import { authorizeStreamKey } from './control/stream-keys.ts';
 import { listenForCommands, RedisStreamDirectory } from './control/redis-media-link.ts';
-import { FileHlsStore } from './hls/file-hls-store.ts';
 import { startOriginServer } from './hls/origin-http.ts';
 import { MediaService } from './media-service.ts';
 
@@ -36,7 +34,7 @@ for (const c of [redis, sub]) c.on('error', (err: Error) => log.warn({ err: err.
 
 const media = new MediaService(
   mediaOptions(config, {
-    store: new FileHlsStore(config.HLS_DIR ?? path.join(config.DATA_DIR, 'hls')),
+    store: hlsStore(config, log),
     directory: new RedisStreamDirectory(redis, config.REDIS_KEY_PREFIX, (key) => authorizeStreamKey(db, key)),
     log,
   }),

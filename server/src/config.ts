@@ -174,6 +174,15 @@ export const configSchema = z
     /** First pause before restarting a crashed ffmpeg; doubles per crash up to FFMPEG_RESTART_MAX_MS. */
     FFMPEG_RESTART_MS: int(0, 60_000).default(500),
     FFMPEG_RESTART_MAX_MS: int(0, 600_000).default(10_000),
+    /** When set, every HLS file is also uploaded to this S3 bucket (for a CloudFront S3 origin), with the origin's headers. */
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    /** Key prefix in the bucket: keys are <S3_PREFIX><streamId>/…. */
+    S3_PREFIX: z.string().default('hls/'),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    /** An S3-compatible endpoint instead of AWS (MinIO, s3rver); credentials come from the AWS SDK's usual chain. */
+    S3_ENDPOINT: url(['http:', 'https:']).optional(),
+    /** Path-style URLs (bucket in the path), as most S3-compatible servers need. */
+    S3_FORCE_PATH_STYLE: bool.default(false),
     /** Chat messages one user may send per window, across streams. */
     RATE_CHAT_PER_USER: rate.default({ limit: 10, windowMs: 10_000 }),
   });

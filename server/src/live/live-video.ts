@@ -1,7 +1,5 @@
 import { Cluster } from 'ioredis';
-import path from 'node:path';
-import { consumeReports, FileHlsStore, MediaService, MemoryHlsStore, RedisMediaControl, RTMP_APP, type HlsStore } from '@flock/media';
-import type { Config } from '../config.ts';
+import { consumeReports, MediaService, RedisMediaControl, RTMP_APP } from '@flock/media';
 import type { DomainDeps } from '../domain/deps.ts';
 import { StreamService, type ViewerCounter } from '../domain/streams.ts';
 import type { Route } from '../http/route.ts';
@@ -9,7 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import type { RedisClients } from '../redis/open-redis.ts';
 import { hlsRoutes } from '../routes/hls-routes.ts';
 import { streamRoutes, type MediaControl } from '../routes/stream-routes.ts';
-import { mediaOptions } from './media-options.ts';
+import { hlsStore, mediaOptions } from './media-options.ts';
 
 export interface LiveVideo {
   streams: StreamService;
@@ -21,10 +19,6 @@ export interface LiveVideo {
   close(): Promise<void>;
 }
 
-function hlsStore(config: Config): HlsStore {
-  if (config.HLS_DIR) return new FileHlsStore(config.HLS_DIR);
-  return config.DATA_DIR.startsWith('memory://') ? new MemoryHlsStore() : new FileHlsStore(path.join(config.DATA_DIR, 'hls'));
-}
 
 /**
  * Live video for the gateway (DESIGN §7): stream records and routes always; ingest, ffmpeg and
@@ -55,7 +49,7 @@ export function liveVideo(
     config.MEDIA_SERVICE === 'inprocess'
       ? new MediaService(
           mediaOptions(config, {
-            store: hlsStore(config),
+            store: hlsStore(config, log),
             directory: {
               authorize: (key) => streams.authorize(key),
               wentLive: (id) => streams.markLive(id),
