@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { StreamDirectory } from './control/stream-directory.ts';
 import type { HlsStore } from './hls/hls-store.ts';
 import { HlsOrigin } from './hls/origin.ts';
@@ -29,10 +29,13 @@ export interface MediaServiceOptions {
 
 export const FFMPEG_HINT = 'install ffmpeg ≥ 5 (apt-get install ffmpeg) or point FFMPEG_PATH at it';
 
-/** Whether an ffmpeg binary answers `-version` at this path. */
-export function ffmpegAvailable(path: string): boolean {
-  const r = spawnSync(path, ['-version'], { stdio: 'ignore', timeout: 10_000 });
-  return r.status === 0;
+/** Whether an ffmpeg binary answers `-version` at this path (without blocking the event loop). */
+export function ffmpegAvailable(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(path, ['-version'], { stdio: 'ignore', timeout: 10_000 });
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0));
+  });
 }
 
 /**
@@ -62,7 +65,7 @@ export class MediaService {
 
   /** Starts the RTMP listener; resolves its port. */
   async start(): Promise<number> {
-    this.ffmpegOk = ffmpegAvailable(this.o.ffmpegPath);
+    this.ffmpegOk = await ffmpegAvailable(this.o.ffmpegPath);
     if (!this.ffmpegOk) {
       this.o.log.error({ ffmpeg: this.o.ffmpegPath }, `ffmpeg is missing: every publish will be refused; ${FFMPEG_HINT}`);
     }
