@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { MediaLog } from '../log.ts';
 import type { HlsStore } from './hls-store.ts';
 import { cacheControl, contentType } from './origin.ts';
@@ -9,26 +9,39 @@ import { cacheControl, contentType } from './origin.ts';
  * ended playlist gets the VOD lifetime). Uploads are awaited in order, so a playlist never
  * reaches S3 before the parts it names. A failed upload is logged and counted, not retried:
  * the next playlist write supersedes a lost one, and the local origin still has every file.
+ * The AWS SDK is loaded on first use: it costs most of a second at start, which gateways without
+ * S3 should not pay.
  */
 export class S3PublishingStore implements HlsStore {
   failures = 0;
+  private sdk: Promise<{ s3: S3Client; lib: typeof import('@aws-sdk/client-s3') }> | null = null;
 
   constructor(
     private readonly inner: HlsStore,
-    private readonly s3: S3Client,
+    private readonly clientConfig: S3ClientConfig,
     private readonly bucket: string,
     /** Key prefix in the bucket, e.g. `hls/` (keys are `<prefix><streamId>/…`). */
     private readonly prefix: string,
     private readonly log: MediaLog,
   ) {}
 
+  private client(): Promise<{ s3: S3Client; lib: typeof import('@aws-sdk/client-s3') }> {
+    return (this.sdk ??= import('@aws-sdk/client-s3').then((lib) => ({ s3: new lib.S3Client(this.clientConfig), lib })));
+  }
+
+  /** Closes the S3 client's connections. */
+  async close(): Promise<void> {
+    if (this.sdk) (await this.sdk).s3.destroy();
+  }
+
   async put(path: string, bytes: Buffer, type: string): Promise<void> {
     await this.inner.put(path, bytes, type);
     const file = path.slice(path.lastIndexOf('/') + 1);
     const ended = file.endsWith('.m3u8') && bytes.includes('#EXT-X-ENDLIST');
     try {
-      await this.s3.send(
-        new PutObjectCommand({
+      const { s3, lib } = await this.client();
+      await s3.send(
+        new lib.PutObjectCommand({
           Bucket: this.bucket,
           Key: this.prefix + path,
           Body: bytes,
@@ -48,18 +61,20 @@ export class S3PublishingStore implements HlsStore {
 
   async delete(path: string): Promise<void> {
     await this.inner.delete(path);
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + path })).catch((err: unknown) => {
+    const { s3, lib } = await this.client();
+    await s3.send(new lib.DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + path })).catch((err: unknown) => {
       this.log.warn({ err: (err as Error).message, key: this.prefix + path }, 's3 delete failed');
     });
   }
 
   async deletePrefix(prefix: string): Promise<void> {
     await this.inner.deletePrefix(prefix);
+    const { s3, lib } = await this.client();
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
+      const page = await s3.send(new lib.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
       const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      if (keys.length) await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
+      if (keys.length) await s3.send(new lib.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

@@ -1,4 +1,3 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { FileHlsStore, MemoryHlsStore, parseLadder, S3PublishingStore, type HlsStore, type MediaLog, type MediaServiceOptions } from '@flock/media';
 import path from 'node:path';
 import type { Config } from '../config.ts';
@@ -11,12 +10,8 @@ export function hlsStore(config: Config, log: MediaLog): HlsStore {
       ? new MemoryHlsStore()
       : new FileHlsStore(path.join(config.DATA_DIR, 'hls'));
   if (!config.S3_BUCKET) return local;
-  const s3 = new S3Client({
-    region: config.S3_REGION,
-    ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
-  });
-  return new S3PublishingStore(local, s3, config.S3_BUCKET, config.S3_PREFIX, log.child({ component: 's3' }));
+  const client = { region: config.S3_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE, ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}) };
+  return new S3PublishingStore(local, client, config.S3_BUCKET, config.S3_PREFIX, log.child({ component: 's3' }));
 }
 
 /** MediaService options from the settings; the gateway (in-process) and a standalone media worker share them. */
