@@ -16,21 +16,15 @@ export const commandsChannel = (prefix: string): string => `${prefix}media:comma
 
 const ID = /^\d{1,20}$/;
 
-/** Parses a message from Redis; null for anything malformed (logged by the caller, never thrown). */
-export function parseReport(raw: string): MediaReport | null {
+/** A `{type, streamId}` message with one of `types`; null for anything malformed (logged by the caller, never thrown). */
+function parseMessage<T extends string>(raw: string, types: readonly T[]): { type: T; streamId: string } | null {
   try {
-    const m = JSON.parse(raw) as Partial<MediaReport>;
-    return (m.type === 'live' || m.type === 'ended') && typeof m.streamId === 'string' && ID.test(m.streamId) ? { type: m.type, streamId: m.streamId } : null;
+    const m = JSON.parse(raw) as { type?: unknown; streamId?: unknown };
+    return types.includes(m.type as T) && typeof m.streamId === 'string' && ID.test(m.streamId) ? { type: m.type as T, streamId: m.streamId } : null;
   } catch {
     return null;
   }
 }
 
-export function parseCommand(raw: string): MediaCommand | null {
-  try {
-    const m = JSON.parse(raw) as Partial<MediaCommand>;
-    return (m.type === 'stop' || m.type === 'remove') && typeof m.streamId === 'string' && ID.test(m.streamId) ? { type: m.type, streamId: m.streamId } : null;
-  } catch {
-    return null;
-  }
-}
+export const parseReport = (raw: string): MediaReport | null => parseMessage(raw, ['live', 'ended'] as const);
+export const parseCommand = (raw: string): MediaCommand | null => parseMessage(raw, ['stop', 'remove'] as const);
