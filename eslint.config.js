@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // Entry points, tests and tools may read the environment.
-    files: ['server/src/main.ts', '**/test/**', 'load-tests/**', 'vitest.config.ts'],
+    files: ['server/src/main.ts', 'media/src/main.ts', '**/test/**', 'load-tests/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -216,6 +216,45 @@ export const configSchema = z
     /** Port range of the WebRTC transports (each publisher uses one port; open it in the firewall, UDP and TCP). */
     WEBRTC_MIN_PORT: int(1024, 65535).default(40000),
     WEBRTC_MAX_PORT: int(1024, 65535).default(49999),
+    // --- Live video (DESIGN §7, docs/media.md) ---
+    /**
+     * inprocess: the gateway runs RTMP ingest, ffmpeg and the HLS origin itself; remote: media
+     * workers (media/src/main.ts) do, and talk to the gateways over Redis; off: stream records only.
+     */
+    MEDIA_SERVICE: z.enum(['inprocess', 'remote', 'off']).default('inprocess'),
+    /** Where HLS files are written; default DATA_DIR/hls (in memory when DATA_DIR is memory://). */
+    HLS_DIR: z.string().min(1).optional(),
+    /** LL-HLS part target in milliseconds (EXT-X-PART-INF PART-TARGET). */
+    HLS_PART_MS: int(100, 2000).default(333),
+    /** Segment target in milliseconds: a segment closes at the first keyframe past it. */
+    HLS_SEGMENT_MS: int(500, 10_000).default(2000),
+    /** Segments kept in a media playlist; 0 keeps them all, so the ended stream plays whole as VOD. */
+    HLS_WINDOW_SEGMENTS: int(0, 100_000).default(0),
+    /** Transcoded renditions besides the source, e.g. 720p:2500k,480p:1200k; empty passes the source through only. */
+    HLS_LADDER: z
+      .string()
+      .regex(/^\s*(\d{2,4}p:\d+[kmKM]?\s*(,\s*\d{2,4}p:\d+[kmKM]?\s*)*)?$/, 'expected <height>p:<bitrate>[k|m],… such as 720p:2500k,480p:1200k')
+      .default(''),
+    /** Longest a blocking playlist reload (_HLS_msn/_HLS_part) or a preload-hinted part is held before 503/404. */
+    HLS_BLOCK_TIMEOUT_MS: int(100, 60_000).default(6000),
+    /** Public base of playback URLs (a CloudFront distribution), e.g. https://d111.cloudfront.net/hls; default this gateway's /hls. */
+    HLS_PUBLIC_URL: url(['http:', 'https:']).optional(),
+    /** Public RTMP ingest URL shown to broadcasters, e.g. rtmp://live.example.com/live; default rtmp://<HOST>:<RTMP_PORT>/live. */
+    RTMP_PUBLIC_URL: url(['rtmp:', 'rtmps:']).optional(),
+    /** First pause before restarting a crashed ffmpeg; doubles per crash up to FFMPEG_RESTART_MAX_MS. */
+    FFMPEG_RESTART_MS: int(0, 60_000).default(500),
+    FFMPEG_RESTART_MAX_MS: int(0, 600_000).default(10_000),
+    /** When set, every HLS file is also uploaded to this S3 bucket (for a CloudFront S3 origin), with the origin's headers. */
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    /** Key prefix in the bucket: keys are <S3_PREFIX><streamId>/…. */
+    S3_PREFIX: z.string().default('hls/'),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    /** An S3-compatible endpoint instead of AWS (MinIO, s3rver); credentials come from the AWS SDK's usual chain. */
+    S3_ENDPOINT: url(['http:', 'https:']).optional(),
+    /** Path-style URLs (bucket in the path), as most S3-compatible servers need. */
+    S3_FORCE_PATH_STYLE: bool.default(false),
+    /** Chat messages one user may send per window, across streams. */
+    RATE_CHAT_PER_USER: rate.default({ limit: 10, windowMs: 10_000 }),
   });
 
 /** Rules across settings; checked on the raw input so they are reported even when a field is also invalid. */
@@ -231,6 +270,9 @@ function crossFieldProblems(input: Record<string, string>): string[] {
   problems.push(...redisProblems(input));
   if (Number(input.WEBRTC_MIN_PORT ?? 40000) > Number(input.WEBRTC_MAX_PORT ?? 49999)) {
     problems.push('WEBRTC_MIN_PORT: must not be above WEBRTC_MAX_PORT');
+  }
+  if (input.MEDIA_SERVICE === 'remote' && (!input.DATABASE_URL || !(input.REDIS_URL || input.REDIS_CLUSTER_NODES || input.REDIS_SENTINELS))) {
+    problems.push('MEDIA_SERVICE: remote media workers share the gateways\' PostgreSQL and Redis; set DATABASE_URL and REDIS_URL (or a Redis Cluster or Sentinel)');
   }
   return problems;
 }

@@ -10,6 +10,8 @@ import { MessagingEvents } from './messaging/messaging-events.ts';
 import { QueueService } from './messaging/queues.ts';
 import { TopicService } from './messaging/topics.ts';
 import { messagingRoutes } from './routes/messaging-routes.ts';
+import { StreamFeature } from './realtime/stream-feature.ts';
+import { liveVideo, type LiveVideo } from './live/live-video.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
 import { ExternalTokens } from './auth/external-tokens.ts';
 import { FlockTokens } from './auth/flock-tokens.ts';
@@ -37,7 +39,7 @@ import { Metrics } from './metrics.ts';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
-import { openRedisClients } from './redis/open-redis.ts';
+import { openRedisClients, type RedisClients } from './redis/open-redis.ts';
 import { redisTarget } from './redis/redis-target.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
@@ -65,6 +67,8 @@ export interface Gateway {
   readonly sockets: SocketServer;
   /** The home-timeline machinery (docs/timelines.md), for tests and operations. */
   readonly timelines: { cache: TimelineCache; worker: FanoutWorker; sql: HomeTimelineReader; cached: HomeTimelineReader };
+  /** Live video: stream records and, in-process, the media service. */
+  readonly live: LiveVideo;
   /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
   stop(): Promise<void>;
 }
@@ -91,8 +95,10 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const timelineOptions = { capacity: config.TIMELINE_CACHE_SIZE, ttlMs: config.TIMELINE_CACHE_TTL_SECONDS * 1000 };
     const bodyOptions = { ttlMs: config.TWEET_CACHE_TTL_SECONDS * 1000, guardMs: 10_000 };
     const redisAt = redisTarget(config);
+    let redisClients: RedisClients | null = null;
     if (redisAt) {
       const redis = openRedisClients(redisAt, log, (client) => metrics.redisErrors.inc({ client }));
+      redisClients = redis;
       closers.push(() => redis.close());
       adapter = redisAdapter(redis.publish, redis.subscribe, config.REDIS_KEY_PREFIX);
       limiter = new RedisRateLimiter(redis.commands, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
@@ -161,6 +167,16 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     closers.push(async () => topics.stopSweeper());
     topics.startSweeper(config.MESSAGING_SWEEP_MS, log);
 
+    // Live video: stream records, routes, and the media service (in-process by default).
+    let gatewayUrl = '';
+    let streamFeature: StreamFeature | null = null;
+    const live = liveVideo(deps, metrics, {
+      gatewayUrl: () => gatewayUrl,
+      viewers: (id) => streamFeature?.viewers(id) ?? Promise.resolve(0),
+      redis: redisClients,
+    });
+    closers.unshift(() => live.close());
+
     let draining = false;
     const routes: Route[] = [];
     routes.push(
@@ -169,6 +185,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       ...userRoutes({ users, follows, tweets }),
       ...tweetRoutes({ db, tweets, comments, reactions }),
       ...messagingRoutes({ topics, queues }),
+      ...live.routes,
     );
     const router = new Router(routes);
     const dispatcher = createDispatcher({
@@ -190,10 +207,12 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     });
     const sockets = new SocketServer({ config, db, log, metrics, verifier, transport, adapter });
     sockets.use(new SyncFeature({ config, db, log, tweets }));
-    const live = new MessagingFeature({ config, log, io: sockets.io, clustered: adapter !== null, topics, queues, events: messaging });
-    sockets.use(live);
-    closers.unshift(async () => live.close());
-    new LivePush({ config, db, log, metrics, events, sockets });
+    const messagingFeature = new MessagingFeature({ config, log, io: sockets.io, clustered: adapter !== null, topics, queues, events: messaging });
+    sockets.use(messagingFeature);
+    closers.unshift(async () => messagingFeature.close());
+    const livePush = new LivePush({ config, db, log, metrics, events, sockets });
+    streamFeature = new StreamFeature({ config, db, log, metrics, ids, limiter, events, io: sockets.io, livePush });
+    sockets.use(streamFeature);
     worker.start();
     closers.unshift(() => sockets.close());
     metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);
@@ -204,13 +223,16 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     closers.unshift(async () => transport.close());
     const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-    log.info({ port, transport: transport.name, storage: db.kind, redis: redisAt !== null, redisMode: redisAt?.mode, nodeId }, 'flock gateway listening');
+    gatewayUrl = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const rtmpPort = await live.start();
+    log.info({ port, rtmpPort, transport: transport.name, storage: db.kind, redis: redisAt !== null, redisMode: redisAt?.mode, nodeId }, 'flock gateway listening');
 
     let stopping: Promise<void> | null = null;
     return {
       config,
       port,
-      url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url: gatewayUrl,
+      live,
       transport,
       db,
       events,

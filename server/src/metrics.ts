@@ -87,6 +87,11 @@ export class Metrics {
     labelNames: ['cache', 'op'] as const,
     registers: [this.registry],
   });
+  readonly ffmpegRestarts = new Counter({
+    name: 'flock_ffmpeg_restarts_total',
+    help: 'ffmpeg processes restarted after they exited on their own during a live stream',
+    registers: [this.registry],
+  });
 
   constructor() {
     // Includes nodejs_eventloop_lag_seconds and process CPU/memory.

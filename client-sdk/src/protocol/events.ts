@@ -202,3 +202,58 @@ export interface QueueAckResponse {
   /** Ids not acked: unknown, already acked, or their lease had ended. */
   missing: string[];
 }
+
+// --- Live streams (DESIGN §7) ---
+
+export interface StreamLiveEvent {
+  /** Event id: `live:<streamId>`. */
+  id: string;
+  stream: import('./types.ts').LiveStream;
+}
+
+export interface StreamEndedEvent {
+  /** Event id: `ended:<streamId>`. */
+  id: string;
+  streamId: string;
+}
+
+export interface ChatMessageEvent {
+  /** Event id: the chat message id. */
+  id: string;
+  streamId: string;
+  user: import('./types.ts').UserSummary;
+  /** 1–280 grapheme clusters. */
+  text: string;
+  sentAt: string;
+}
+
+export interface StreamViewersEvent {
+  /** Event id: `viewers:<streamId>:<sequence>`. */
+  id: string;
+  streamId: string;
+  viewers: number;
+}
+
+export interface ChatSendRequest {
+  streamId: string;
+  text: string;
+}
+
+export interface StreamJoinRequest {
+  streamId: string;
+}
+
+// Declaration merging adds the live-stream events to the maps above, keeping this block separate.
+export interface ServerToClientEvents {
+  'stream:live': (e: StreamLiveEvent) => void;
+  'stream:ended': (e: StreamEndedEvent) => void;
+  'stream:viewers': (e: StreamViewersEvent) => void;
+  'chat:message': (e: ChatMessageEvent) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Joins room `stream:<id>` to receive its chat and viewer count; answers the current count. */
+  'stream:join': (req: StreamJoinRequest, ack: (res: Ack<{ viewers: number }>) => void) => void;
+  'stream:leave': (req: StreamJoinRequest, ack: (res: Ack) => void) => void;
+  'chat:send': (req: ChatSendRequest, ack: (res: Ack<{ message: ChatMessageEvent }>) => void) => void;
+}

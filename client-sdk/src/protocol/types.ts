@@ -222,3 +222,35 @@ export interface NotificationQuery extends PageQuery {
 export interface ReactionQuery extends PageQuery {
   kind?: ReactionKind;
 }
+
+// --- Live streams (DESIGN §7) ---
+
+export const STREAM_STATUSES = ['idle', 'live', 'ended'] as const;
+/** idle: created, never published; live: a broadcaster is publishing; ended: over for good (the recording plays as VOD). */
+export type StreamStatus = (typeof STREAM_STATUSES)[number];
+
+export interface LiveStream {
+  id: string;
+  owner: UserSummary;
+  title: string;
+  status: StreamStatus;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Viewers on the socket in room `stream:<id>` right now (0 unless live). */
+  viewers: number;
+  playback: { hls: string };
+}
+
+/** Where a broadcaster publishes: RTMP `${ingest.rtmp}/${streamKey}` (OBS: server and stream key). */
+export interface StreamIngest {
+  rtmp: string;
+  /** Present where WebRTC ingest (mediasoup) is available. */
+  webrtc?: string;
+}
+
+/** The answer of POST /v1/streams: the only time the stream key is shown. */
+export interface CreatedStream extends LiveStream {
+  streamKey: string;
+  ingest: StreamIngest;
+}

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Notification, Tweet } from '@flock/client/protocol';
+import type { LiveStream, Notification, Tweet } from '@flock/client/protocol';
 
 /**
  * Things that happened, emitted after their transaction committed. The HTTP
@@ -14,6 +14,9 @@ export interface DomainEventMap {
   'follow:changed': [{ followerId: string; followeeId: string; following: boolean }];
   'session:revoked': [{ userId: string; sessionId: string | null }];
   'user:deleted': [{ userId: string }];
+  // --- Live streams ---
+  'stream:live': [{ stream: LiveStream }];
+  'stream:ended': [{ streamId: string; ownerId: string }];
 }
 
 export class DomainEvents extends EventEmitter<DomainEventMap> {}

@@ -24,10 +24,26 @@ export interface GatewayProcess {
  * configured only by environment, and resolves once it logs "listening".
  * Rejects with the exit code and the logs if it exits first.
  */
-export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const p = await startLoggingProcess('server/src/main.ts', { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PASSWORD_SCRYPT_COST: '1024', RTMP_PORT: '0', ...env }, (j) =>
+    j.msg === 'flock gateway listening' && typeof j.port === 'number' ? j.port : undefined,
+  );
+  return { child: p.child, port: p.ready, url: `http://127.0.0.1:${p.ready}`, logs: p.logs, exited: p.exited };
+}
+
+/**
+ * Runs a TypeScript entry point of the repository (node --import tsx <entry>) with only the given
+ * environment (and PATH), collecting its JSON log lines; resolves with what `ready` extracts from
+ * the first line it accepts. Rejects with the exit code and the logs if the process exits first.
+ */
+export function startLoggingProcess<T>(
+  entry: string,
+  env: Record<string, string>,
+  ready: (line: Record<string, unknown>) => T | undefined,
+): Promise<{ child: ChildProcess; ready: T; logs: string[]; exited(): Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PASSWORD_SCRYPT_COST: '1024', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -44,10 +60,8 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
         buf = buf.slice(i + 1);
         logs.push(line);
         try {
-          const j = JSON.parse(line) as { msg?: string; port?: number };
-          if (j.msg === 'flock gateway listening' && j.port) {
-            resolve({ child, port: j.port, url: `http://127.0.0.1:${j.port}`, logs, exited: () => exit });
-          }
+          const value = ready(JSON.parse(line) as Record<string, unknown>);
+          if (value !== undefined) resolve({ child, ready: value, logs, exited: () => exit });
         } catch {
           /* not JSON */
         }
@@ -55,6 +69,6 @@ export function startGatewayProcess(env: Record<string, string>): Promise<Gatewa
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exit.then((code) => reject(Object.assign(new Error(`gateway exited with ${code}:\n${logs.join('\n')}`), { code, logs })));
+    void exit.then((code) => reject(Object.assign(new Error(`${entry} exited with ${code}:\n${logs.join('\n')}`), { code, logs })));
   });
 }

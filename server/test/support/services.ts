@@ -10,7 +10,16 @@ export const HINTS = {
   postgres: 'PostgreSQL ≥ 14 must listen on 127.0.0.1:5432 with trust auth (apt-get install postgresql; bash .ci/run starts it), or set FLOCK_TEST_PG_URL',
   redis: 'Redis 7 must listen on 127.0.0.1:6379 (apt-get install redis-server; bash .ci/run starts it), or set FLOCK_TEST_REDIS_URL',
   chromium: "Debian's chromium must be at /usr/bin/chromium, or set FLOCK_TEST_CHROMIUM (apt-get install chromium; bash .ci/run installs it)",
+  ffmpeg: 'ffmpeg ≥ 5 with libx264 must be on PATH (apt-get install ffmpeg; bash .ci/run installs it), or set FLOCK_TEST_FFMPEG',
 };
+
+export const FFMPEG = process.env.FLOCK_TEST_FFMPEG ?? 'ffmpeg';
+
+/** Whether ffmpeg runs and has the H.264 encoder the test broadcaster uses. */
+export function ffmpegAvailable(): boolean {
+  const r = spawnSync(FFMPEG, ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 && r.stdout.includes('libx264');
+}
 
 function tcpOpen(url: string, fallbackPort: number): Promise<boolean> {
   const u = new URL(url);

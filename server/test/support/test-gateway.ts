@@ -71,6 +71,8 @@ export async function startTestGateway(
     DATA_DIR: 'memory://',
     HTTP_TRANSPORT: transport,
     PASSWORD_SCRYPT_COST: 1024,
+    // Never the fixed 1935: test gateways run side by side.
+    RTMP_PORT: 0,
     ...(db ? { DATABASE_URL: db.url } : {}),
     ...env,
   });

@@ -1,0 +1,14 @@
+export { MediaService, ffmpegAvailable, FFMPEG_HINT, type MediaServiceOptions } from './media-service.ts';
+export type { StreamDirectory } from './control/stream-directory.ts';
+export type { IngestSource } from './ingest/ingest-source.ts';
+export { MemoryHlsStore } from './hls/memory-hls-store.ts';
+export { FileHlsStore } from './hls/file-hls-store.ts';
+export type { HlsStore } from './hls/hls-store.ts';
+export { parseLadder, type LadderRung } from './transcode/ffmpeg-args.ts';
+export { RTMP_APP } from './ingest/rtmp-ingest.ts';
+export { HlsOrigin, type OriginAnswer } from './hls/origin.ts';
+export { authorizeStreamKey, newStreamKey, parseStreamKey, type SqlQuery } from './control/stream-keys.ts';
+export { consumeReports, listenForCommands, RedisMediaControl, RedisStreamDirectory } from './control/redis-media-link.ts';
+export type { MediaCommand, MediaReport } from './control/media-link.ts';
+export type { MediaLog } from './log.ts';
+export { S3PublishingStore } from './hls/s3-publishing-store.ts';
