@@ -5,7 +5,7 @@ import path from 'node:path';
 import { freePort, startGatewayProcess, type GatewayEnv, type GatewayProcess } from '../bench/gateway-process.ts';
 import { startNginx, type NginxProcess } from './nginx-process.ts';
 import { createSelfSignedCert } from './self-signed-cert.ts';
-import { planServices, type PlannedService } from './topology.ts';
+import { planServices, type ServiceSpec } from './topology.ts';
 
 /**
  * The compose topology as local processes: gateways and media (topology.ts) sharing one
@@ -46,6 +46,8 @@ export interface RunningCluster {
   certFile: string;
   /** Whether media/src/main.ts exists and runs. */
   media: boolean;
+  /** RTMP ingest base (append /<streamKey>) when media runs. */
+  rtmpUrl: string | null;
   processes: readonly ClusterProcess[];
   /** Names of processes that exited on their own (checked by the caller's watch loop). */
   exited(): string[];
@@ -56,14 +58,20 @@ export interface RunningCluster {
 export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
   const host = o.host ?? '127.0.0.1';
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'flock-cluster-'));
-  const planned = planServices({
-    gatewayPorts: o.gatewayPorts,
-    mediaPort: o.mediaPort,
-    rtmpPort: o.rtmpPort,
+  const pick = async (port: number) => (port === 0 ? freePort(host) : port);
+  // Ports first: the gateways hand out playback URLs through nginx and the RTMP URL.
+  const httpsPort = await pick(o.httpsPort);
+  const url = `https://${host}:${httpsPort}`;
+  const plan = planServices({
+    gatewayPorts: await Promise.all(o.gatewayPorts.map(pick)),
+    mediaPort: await pick(o.mediaPort),
+    rtmpPort: await pick(o.rtmpPort),
     mediaPresent: existsSync(path.join(REPO_ROOT, 'media', 'src', 'main.ts')),
     mediaDataDir: path.join(runDir, 'media'),
+    publicUrl: url,
+    host,
   });
-  const started: { spec: PlannedService; proc: GatewayProcess }[] = [];
+  const started: { spec: ServiceSpec; proc: GatewayProcess }[] = [];
   let nginx: NginxProcess | null = null;
 
   let stopping: Promise<void> | null = null;
@@ -85,12 +93,12 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
       ...o.env,
     };
     const results = await Promise.allSettled(
-      planned.map(async (spec) => {
-        const port = spec.port === 0 ? await freePort(host) : spec.port;
+      plan.services.map(async (spec) => {
+        const extra = spec.role === 'gateway' ? (plan.gatewayExtraEnv as GatewayEnv) : {};
         const proc = await startGatewayProcess({
           entry: spec.entry,
           readyPath: spec.readyPath,
-          env: { ...shared, ...spec.env, PORT: String(port) },
+          env: { ...shared, ...extra, ...spec.env, PORT: String(spec.port) },
         });
         started.push({ spec, proc });
         return proc;
@@ -99,10 +107,9 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
 
-    const ordered = planned.map((spec) => started.find((s) => s.spec === spec)!);
+    const ordered = plan.services.map((spec) => started.find((s) => s.spec === spec)!);
     const upstream = (p: GatewayProcess) => ({ host, port: p.port });
     const tls = await createSelfSignedCert(runDir);
-    const httpsPort = o.httpsPort === 0 ? await freePort(host) : o.httpsPort;
     const mediaProc = ordered.find((s) => s.spec.role === 'media')?.proc;
     nginx = await startNginx({
       runDir,
@@ -114,12 +121,12 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
       media: mediaProc ? upstream(mediaProc) : null,
     });
     const lb = nginx;
-    const url = `https://${host}:${httpsPort}`;
     return {
       url,
       wsUrl: `wss://${host}:${httpsPort}`,
       certFile: tls.certFile,
       media: mediaProc !== undefined,
+      rtmpUrl: plan.gatewayExtraEnv.RTMP_PUBLIC_URL ?? null,
       processes: [
         { name: 'nginx', pid: lb.pid, url },
         ...ordered.map(({ spec, proc }) => ({ name: spec.name, pid: proc.pid, url: proc.url })),

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     `Flock cluster ready: ${cluster.url}  (self-signed certificate: ${cluster.certFile})`,
     `  BASE_URL=${cluster.url} WS_URL=${cluster.wsUrl} K6_INSECURE_SKIP_TLS_VERIFY=true`,
     ...cluster.processes.map((p) => `  ${p.name.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${p.url}`),
-    cluster.media ? '' : '  media      not started: media/src/main.ts is not on this checkout (/hls/ answers 502)',
+    cluster.rtmpUrl ? `  RTMP ingest: ${cluster.rtmpUrl}/<streamKey>` : '  media      not started: media/src/main.ts is not on this checkout (/hls/ answers 502)',
     'Ctrl-C stops every process.',
   ];
   process.stdout.write(`${lines.filter((l, i) => l !== '' || i === 0).join('\n')}\n`);

@@ -17,12 +17,13 @@ export interface ServiceSpec {
   entry: string;
   /** Path polled until it answers 200. */
   readyPath: string;
-  /** Settings of this process on top of the cluster's shared ones (PORT is assigned). */
+  /** Settings of this process on top of the cluster's shared ones. */
   env: GatewayEnv;
+  port: number;
 }
 
 export interface TopologyOptions {
-  /** One gateway per port (0: any free port). */
+  /** One gateway per port. */
   gatewayPorts: readonly number[];
   mediaPort: number;
   rtmpPort: number;
@@ -30,16 +31,27 @@ export interface TopologyOptions {
   mediaPresent: boolean;
   /** Scratch directory of the media service (HLS files). */
   mediaDataDir: string;
+  /** nginx's public URL (https://host:port), for the playback URLs the gateways hand out. */
+  publicUrl: string;
+  host: string;
 }
 
-export interface PlannedService extends ServiceSpec {
-  /** 0: pick a free one at start. */
-  port: number;
+/**
+ * Settings the media service's branch adds to the gateway's schema (issue 6): with a separate
+ * media worker, gateways run no ingest of their own (MEDIA_SERVICE=remote) and name the worker's
+ * public URLs. Plain strings: a gateway whose schema lacks them ignores them.
+ */
+export type MediaLinkEnv = Record<'MEDIA_SERVICE' | 'HLS_PUBLIC_URL' | 'RTMP_PUBLIC_URL', string>;
+
+export interface Topology {
+  services: ServiceSpec[];
+  /** Extra settings for every gateway (empty without a media worker). */
+  gatewayExtraEnv: Partial<MediaLinkEnv>;
 }
 
-export function planServices(o: TopologyOptions): PlannedService[] {
+export function planServices(o: TopologyOptions): Topology {
   const gateways = o.gatewayPorts.map(
-    (port, i): PlannedService => ({
+    (port, i): ServiceSpec => ({
       name: `gateway-${i + 1}`,
       role: 'gateway',
       entry: 'server/src/main.ts',
@@ -49,17 +61,17 @@ export function planServices(o: TopologyOptions): PlannedService[] {
       port,
     }),
   );
-  const media: PlannedService[] = o.mediaPresent
-    ? [
-        {
-          name: 'media',
-          role: 'media',
-          entry: 'media/src/main.ts',
-          readyPath: '/healthz',
-          env: { NODE_ID: String(o.gatewayPorts.length + 1), RTMP_PORT: String(o.rtmpPort), DATA_DIR: o.mediaDataDir },
-          port: o.mediaPort,
-        },
-      ]
-    : [];
-  return [...gateways, ...media];
+  if (!o.mediaPresent) return { services: gateways, gatewayExtraEnv: {} };
+  const media: ServiceSpec = {
+    name: 'media',
+    role: 'media',
+    entry: 'media/src/main.ts',
+    readyPath: '/healthz',
+    env: { NODE_ID: String(o.gatewayPorts.length + 1), RTMP_PORT: String(o.rtmpPort), DATA_DIR: o.mediaDataDir },
+    port: o.mediaPort,
+  };
+  return {
+    services: [...gateways, media],
+    gatewayExtraEnv: { MEDIA_SERVICE: 'remote', HLS_PUBLIC_URL: `${o.publicUrl}/hls`, RTMP_PUBLIC_URL: `rtmp://${o.host}:${o.rtmpPort}/live` },
+  };
 }

@@ -5,6 +5,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
+# k6 writes handleSummary's files but creates no directories.
+mkdir -p "${SUMMARY_DIR:-.}"
 for scenario in ${SCENARIOS:-connect-storm timeline-push http-crud hls-viewers}; do
   script="$here/scenarios/$scenario.ts"
   if [ ! -f "$script" ]; then

@@ -71,7 +71,8 @@ describe('k6 scenarios (under the k6 shim, against a real gateway)', () => {
     summaries = mkdtempSync(path.join(os.tmpdir(), 'flock-k6-summaries-'));
     db = await createTestDatabase();
     // PostgreSQL rather than PGlite: PGlite's start-up is slow on a busy machine.
-    gateway = await startGatewayProcess({ env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, readyTimeoutMs: 120_000 });
+    // RTMP_PORT 0: a gateway that runs media in-process must not take the fixed 1935 other suites may use.
+    gateway = await startGatewayProcess({ env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn', RTMP_PORT: '0' }, readyTimeoutMs: 120_000 });
   }, 180_000);
   afterAll(async () => {
     await gateway?.stop();

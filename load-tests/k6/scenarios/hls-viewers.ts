@@ -19,7 +19,7 @@ import { summaryHandler } from '../lib/summary.ts';
  * GET /v1/streams/:id), or neither: setup creates a stream, prints its RTMP ingest URL and key,
  * and waits up to HLS_WAIT for someone to broadcast (e.g. ffmpeg, see docs/load-testing.md).
  *
- *   VIEWERS (100)  DURATION (2m)  HLS_WAIT (2m)
+ *   VIEWERS (100)  DURATION (2m)  HLS_WAIT (2m)  HLS_ORIGIN (replaces the playback URL's scheme and host)
  */
 
 const env = endpoints(__ENV);
@@ -60,7 +60,16 @@ interface StreamAnswer {
   playback: { hls: string };
 }
 
-const absolute = (url: string) => (/^https?:\/\//i.test(url) ? url : `${env.baseUrl}${url.startsWith('/') ? '' : '/'}${url}`);
+/**
+ * The playback URL as this load generator must fetch it: relative ones against BASE_URL, and with
+ * HLS_ORIGIN set, the scheme and host replaced (inside docker-compose the public host the gateways
+ * name is not reachable; nginx is).
+ */
+function playbackUrl(url: string): string {
+  const full = /^https?:\/\//i.test(url) ? url : `${env.baseUrl}${url.startsWith('/') ? '' : '/'}${url}`;
+  const origin = (__ENV.HLS_ORIGIN || '').replace(/\/+$/, '');
+  return origin ? full.replace(/^https?:\/\/[^/]+/i, origin) : full;
+}
 
 export function setup(): { playlistUrl: string } {
   let url = __ENV.HLS_URL || '';
@@ -80,7 +89,7 @@ export function setup(): { playlistUrl: string } {
         `  ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -g 60 -c:a aac -f flv '${stream.ingest?.rtmp ?? 'rtmp://<media>:1935/live'}/${stream.streamKey ?? '<key>'}'`,
     );
   }
-  url = absolute(url);
+  url = playbackUrl(url);
   const deadline = Date.now() + seconds(HLS_WAIT) * 1000;
   for (;;) {
     const res = http.get(url, { tags: { name: 'setup playlist' } });
