@@ -36,6 +36,8 @@ interface Publication {
   transport: WebRtcTransport;
   producers: Map<WebRtcMediaKind, Producer>;
   source: WebRtcIngestSource | null;
+  /** connect() was called (mediasoup's dtlsState stays 'new' until the browser's DTLS arrives). */
+  connected: boolean;
 }
 
 /** mediasoup's argument checks throw TypeError (and UnsupportedError for codecs the router lacks). */
@@ -106,6 +108,7 @@ export class MediasoupSignaling implements WebRtcSignaling {
       transport,
       producers: new Map(),
       source: null,
+      connected: false,
     };
     this.publications.set(id, pub);
     // The browser went away without a word (tab killed, network lost): ICE consent or DTLS fails.
@@ -130,10 +133,12 @@ export class MediasoupSignaling implements WebRtcSignaling {
 
   async connectTransport(ownerId: string, req: WebRtcConnectRequest): Promise<void> {
     const pub = this.owned(ownerId, req.transportId);
-    if (pub.transport.dtlsState !== 'new') throw new WebRtcError('FLOCK_ERR_VALIDATION', 'The transport is already connected');
+    if (pub.connected) throw new WebRtcError('FLOCK_ERR_VALIDATION', 'The transport is already connected');
+    pub.connected = true;
     try {
       await pub.transport.connect({ dtlsParameters: req.dtlsParameters as unknown as DtlsParameters });
     } catch (err) {
+      pub.connected = false;
       if (isInputError(err)) throw new WebRtcError('FLOCK_ERR_VALIDATION', `Invalid dtlsParameters: ${err.message}`);
       throw err;
     }
