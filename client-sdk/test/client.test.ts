@@ -19,7 +19,14 @@ describe('@flock/client against a gateway process', async () => {
   const clients: FlockClient[] = [];
   let n = 0;
 
-  const startGateway = () => startGatewayProcess({ DATABASE_URL: db.url, NODE_ID: String(++n) });
+  // SYNC_MAX_ITEMS=2: a catch-up of three tweets needs the SDK to page the rest over HTTP.
+  // Every start is kept, so afterAll kills a process even when a hook timed out while it started.
+  const started: Promise<GatewayProcess>[] = [];
+  const startGateway = () => {
+    const p = startGatewayProcess({ DATABASE_URL: db.url, NODE_ID: String(++n), SYNC_MAX_ITEMS: '2' });
+    started.push(p);
+    return p;
+  };
 
   /** A client with fast reconnects and every refresh counted. */
   const client = (opts: Partial<FlockClientOptions> = {}) => {
@@ -87,8 +94,11 @@ describe('@flock/client against a gateway process', async () => {
   afterAll(async () => {
     for (const c of clients) c.disconnect();
     await proxy?.cut();
-    gateway?.child.kill('SIGKILL');
-    await gateway?.exited();
+    for (const p of started) {
+      const g = await p.catch(() => null);
+      g?.child.kill('SIGKILL');
+      await g?.exited();
+    }
     await db?.drop();
   });
 

@@ -20,6 +20,7 @@ const PHONE = { width: 390, height: 844 };
 describe('the demo web app in Chromium', () => {
   let webDir: string;
   let gateway: GatewayProcess;
+  let starting: Promise<GatewayProcess> | undefined;
   let browser: Browser;
   let a: { ctx: BrowserContext; page: Page; handle: string };
   let b: { ctx: BrowserContext; page: Page; handle: string };
@@ -56,7 +57,8 @@ describe('the demo web app in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     webDir = mkdtempSync(path.join(tmpdir(), 'flock-demo-'));
     await buildDemo(webDir);
-    gateway = await startGatewayProcess({ DATA_DIR: 'memory://', WEB_APP_DIR: webDir });
+    starting = startGatewayProcess({ DATA_DIR: 'memory://', WEB_APP_DIR: webDir });
+    gateway = await starting;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -67,8 +69,10 @@ describe('the demo web app in Chromium', () => {
   }, 180_000); // a build, a gateway and a browser, on a machine that may be busy
   afterAll(async () => {
     await browser?.close();
-    gateway?.child.kill('SIGKILL');
-    await gateway?.exited();
+    // Awaited even when the hook timed out while the gateway was starting: no process is left behind.
+    const g = await starting?.catch(() => null);
+    g?.child.kill('SIGKILL');
+    await g?.exited();
     if (webDir) rmSync(webDir, { recursive: true, force: true });
   });
 

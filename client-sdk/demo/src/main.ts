@@ -67,6 +67,7 @@ client.on('connection', (s) => {
 client.on('session', () => {
   renderNav();
   if (client.session) void inbox.load().catch(() => {});
+  else go('#/login'); // logged out here, or the session ended elsewhere (account deleted, revoked)
 });
 
 window.addEventListener('hashchange', route);
