@@ -63,5 +63,5 @@ describe('the gateway process (npm start)', () => {
     expect((await api2('GET', '/v1/users/me', { token: reg.body.accessToken })).body.handle).toBe('durable');
     again.child.kill('SIGTERM');
     expect(await exited(again.child)).toBe(0);
-  });
+  }, 90_000); // three cold starts of embedded PGlite (about 6 s each when idle) plus the build check
 });

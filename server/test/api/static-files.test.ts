@@ -82,7 +82,7 @@ describe.each(['uws', 'node'] as const)('static files of the web app (%s)', (tra
     const missing = await get('/v1/nothing-here');
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as any).error.code).toBe('FLOCK_ERR_ROUTE_NOT_FOUND');
-    expect((await get('/hls/abc/index.m3u8')).status).toBe(404);
+    expect((await get('/hls/123/index.m3u8')).status).toBe(404); // an unknown stream, answered by the HLS origin
     expect((await get('/openapi.json')).headers.get('content-type')).toContain('application/json');
     const post = await fetch(`${gw.url}/`, { method: 'POST' });
     expect(post.status).toBe(404);
