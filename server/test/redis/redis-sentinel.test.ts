@@ -56,6 +56,9 @@ describe('Redis Sentinel (one master, one replica, one sentinel)', () => {
     await until(async () => (await clients.commands.ping()) === 'PONG', 'command client connected');
     expect(await clients.commands.info('server')).toContain(`tcp_port:${set.masterPort}`);
     expect((await limiter.hit('failover', rule)).remaining).toBe(4);
+    // The claim below is about the client following the switch, so make sure the replica has the
+    // counter first (a busy machine can otherwise fail over before the write was replicated).
+    expect(await clients.commands.call('WAIT', '1', '10000')).toBe(1);
 
     const sentinel = new Redis({ host: '127.0.0.1', port: set.sentinelPort });
     try {
@@ -65,8 +68,11 @@ describe('Redis Sentinel (one master, one replica, one sentinel)', () => {
     }
     await set.sentinelSaid('+switch-master');
     await until(async () => (await clients.commands.info('server')).includes(`tcp_port:${set.replicaPort}`), 'command client on the new master');
-    // The counter was replicated before the switch; the next hit lands on the new master and counts on.
-    const after = await limiter.hit('failover', rule);
+    // The counter was replicated before the switch; the first hit that reaches the new master counts
+    // on from it. While the client reconnects a hit fails open (remaining = limit, not counted), so
+    // wait for the first counted one rather than racing the reconnect.
+    let after: Awaited<ReturnType<RedisRateLimiter['hit']>> | null = null;
+    await until(async () => (after = await limiter.hit('failover', rule)).remaining < rule.limit, 'a hit counted on the new master');
     expect(after).toEqual({ allowed: true, remaining: 3, retryAfterMs: 0 });
   }, 30_000);
 });
