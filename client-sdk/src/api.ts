@@ -3,8 +3,10 @@ import { segment as s } from './http-client.ts';
 import type {
   AuthResult,
   Comment,
+  CreatedStream,
   CreateTweetRequest,
   FollowResult,
+  LiveStream,
   LoginRequest,
   MarkReadResult,
   Me,
@@ -22,29 +24,6 @@ import type {
   UpdateMeRequest,
   User,
 } from './protocol/index.ts';
-
-/**
- * Live video (DESIGN §7). Written against the design's contract while the media service is built;
- * the protocol module will own these shapes once the streams routes exist.
- */
-export interface StreamCreated {
-  id: string;
-  /** Secret, shown once. */
-  streamKey: string;
-  ingest: { rtmp: string; webrtc?: string };
-  playback: { hls: string };
-}
-
-export interface LiveStream {
-  id: string;
-  title: string;
-  live?: boolean;
-  broadcaster?: { id: string; handle: string; name: string; avatarUrl: string | null };
-  playback?: { hls: string };
-  viewers?: number;
-  startedAt?: string | null;
-  [more: string]: unknown;
-}
 
 /** Typed methods for every HTTP route of DESIGN §3 (and the §7 streams routes). */
 export interface ApiHooks {
@@ -105,8 +84,10 @@ export function createApi(http: HttpClient, hooks: ApiHooks) {
       markRead: (upTo: string) => call<MarkReadResult>('POST', '/v1/notifications/read', { upTo }),
     },
     streams: {
-      create: (title: string) => call<StreamCreated>('POST', '/v1/streams', { title }),
+      create: (title: string) => call<CreatedStream>('POST', '/v1/streams', { title }),
+      get: (id: string) => get<LiveStream>(`/v1/streams/${s(id)}`),
       list: (q: PageQuery & { live?: boolean } = {}) => get<Page<LiveStream>>('/v1/streams', q),
+      delete: (id: string) => call<void>('DELETE', `/v1/streams/${s(id)}`),
     },
     ops: {
       health: () => get<{ status: string }>('/healthz', undefined, 'none'),

@@ -1,6 +1,6 @@
 export { createFlockClient, type FlockClient, type FlockClientEvents, type FlockClientOptions, type SessionInfo } from './client.ts';
 export { FlockApiError } from './api-error.ts';
-export type { FlockApi, LiveStream, StreamCreated } from './api.ts';
+export type { FlockApi } from './api.ts';
 export type { ConnectionState, ConnectionStatus, SocketOptions } from './realtime.ts';
 export type { BackoffOptions } from './backoff.ts';
 export type { Fetch } from './http-client.ts';

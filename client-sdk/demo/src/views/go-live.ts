@@ -1,4 +1,4 @@
-import type { StreamCreated } from '../../../src/index.ts';
+import type { CreatedStream } from '../../../src/index.ts';
 import { client } from '../app.ts';
 import { describeError, h } from '../dom.ts';
 import { isMissingRoute, NO_MEDIA } from './live.ts';
@@ -35,7 +35,7 @@ export function goLiveView(): HTMLElement {
   return h('section', {}, h('h2', {}, 'Go live'), form, status, out);
 }
 
-function ingestView(s: StreamCreated): HTMLElement {
+function ingestView(s: CreatedStream): HTMLElement {
   const rtmp = h(
     'div',
     { class: 'rtmp' },

@@ -36,18 +36,33 @@ function streamItem(s: LiveStream): HTMLElement {
     'li',
     { 'data-stream-id': s.id },
     h('a', { href: `#/live/${s.id}` }, s.title || 'Untitled stream'),
-    s.broadcaster ? h('span', { class: 'muted' }, ` by @${s.broadcaster.handle}`) : null,
-    typeof s.viewers === 'number' ? h('span', { class: 'muted' }, ` · ${s.viewers} watching`) : null,
+    h('span', { class: 'muted' }, ` by @${s.owner.handle} · ${s.viewers} watching`),
   );
 }
 
-/** The player: hls.js (loaded on demand) where Media Source Extensions exist, the native player elsewhere (iOS). */
-export function playerView(streamId: string, src?: string): HTMLElement {
-  const url = src ?? `/hls/${encodeURIComponent(streamId)}/index.m3u8`;
+export const NOT_LIVE = 'This stream is not live (or has no video yet).';
+
+/**
+ * The player: the stream's playback URL from GET /v1/streams/:id (its multivariant playlist), in
+ * hls.js (loaded on demand) where Media Source Extensions exist, the native player elsewhere (iOS).
+ */
+export function playerView(streamId: string): HTMLElement {
   const video = h('video', { controls: true, autoplay: true, muted: true, playsinline: true, 'aria-label': 'Live video' }) as HTMLVideoElement;
   const status = h('p', { role: 'status', class: 'muted' }, 'Loading the stream…');
-  const section = h('section', { class: 'player' }, h('h2', {}, 'Watching'), video, status, h('p', {}, h('a', { href: '#/live' }, 'All live streams')));
-  void attach(video, url, status);
+  const title = h('h2', {}, 'Watching');
+  const section = h('section', { class: 'player' }, title, video, status, h('p', {}, h('a', { href: '#/live' }, 'All live streams')));
+  client.streams.get(streamId).then(
+    (s) => {
+      title.textContent = s.title || 'Untitled stream';
+      // An idle stream has no playlist yet; an ended one plays its recording (the playlist has ENDLIST).
+      if (s.status === 'idle') status.textContent = NOT_LIVE;
+      else void attach(video, s.playback.hls, status);
+    },
+    (err: unknown) => {
+      status.textContent = isMissingRoute(err) ? NO_MEDIA : err instanceof FlockApiError && err.status === 404 ? 'No such stream.' : describeError(err);
+      status.setAttribute('role', 'alert');
+    },
+  );
   return section;
 }
 
@@ -58,7 +73,7 @@ async function attach(video: HTMLVideoElement, url: string, status: HTMLElement)
       status.textContent = 'This browser cannot play HLS video.';
       return;
     }
-    video.addEventListener('error', () => (status.textContent = 'This stream is not live (or has no video yet).'));
+    video.addEventListener('error', () => (status.textContent = NOT_LIVE));
     video.addEventListener('loadedmetadata', () => (status.textContent = ''));
     video.src = url;
     return;
@@ -66,7 +81,7 @@ async function attach(video: HTMLVideoElement, url: string, status: HTMLElement)
   const hls = new Hls({ lowLatencyMode: true });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     // hls.js retries a missing playlist for a while (a stream may be about to start): say so at once.
-    if (data.response?.code === 404) status.textContent = 'This stream is not live (or has no video yet).';
+    if (data.response?.code === 404) status.textContent = NOT_LIVE;
     else if (data.fatal) status.textContent = `Playback error: ${data.details}`;
   });
   hls.on(Hls.Events.MANIFEST_PARSED, () => (status.textContent = ''));
