@@ -1,6 +1,7 @@
 import type { QueueMessage } from '@flock/client/protocol';
 import type { Logger } from '../logger.ts';
 import type { Lease, QueueService } from '../messaging/queues.ts';
+import { Rerun } from './rerun.ts';
 import type { FlockSocket } from './socket-feature.ts';
 
 export interface ConsumerOptions {
@@ -23,8 +24,10 @@ export interface ConsumerOptions {
 export class QueueConsumer {
   /** Unacked message id → lease id and lease end (ms). */
   private readonly inflight = new Map<string, { leaseId: string; until: number }>();
-  private pulling = false;
-  private again = false;
+  private readonly puller = new Rerun(
+    () => this.leaseAndPush(),
+    (err) => this.log.warn({ err: (err as Error).message, queue: this.o.queue }, 'queue consumer pull failed; will retry'),
+  );
   private closed = false;
 
   constructor(
@@ -40,30 +43,19 @@ export class QueueConsumer {
     return !this.closed && this.inflight.size < this.o.max;
   }
 
-  /** Leases what is ready, up to the free room, and pushes it. */
-  async pull(): Promise<void> {
-    if (this.closed) return;
-    if (this.pulling) {
-      this.again = true;
+  /** Leases what is ready, up to the free room, and pushes it (once more if asked again meanwhile). */
+  pull(): Promise<void> {
+    return this.puller.run();
+  }
+
+  private async leaseAndPush(): Promise<void> {
+    if (!this.hasRoom()) return;
+    const lease: Lease = await this.queues.lease(this.o.queueId, this.o.maxAttempts, this.o.userId, this.o.max - this.inflight.size, this.o.visibilitySeconds);
+    if (this.closed) {
+      await this.queues.release([lease.leaseId], lease.items.map((m) => m.id));
       return;
     }
-    this.pulling = true;
-    try {
-      do {
-        this.again = false;
-        if (!this.hasRoom()) break;
-        const lease: Lease = await this.queues.lease(this.o.queueId, this.o.maxAttempts, this.o.userId, this.o.max - this.inflight.size, this.o.visibilitySeconds);
-        if (this.closed) {
-          await this.queues.release([lease.leaseId], lease.items.map((m) => m.id));
-          return;
-        }
-        for (const m of lease.items) this.push(lease.leaseId, m);
-      } while (this.again);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message, queue: this.o.queue }, 'queue consumer pull failed; will retry');
-    } finally {
-      this.pulling = false;
-    }
+    for (const m of lease.items) this.push(lease.leaseId, m);
   }
 
   private push(leaseId: string, m: QueueMessage): void {

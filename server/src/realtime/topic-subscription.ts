@@ -1,5 +1,6 @@
 import type { TopicMessage } from '@flock/client/protocol';
 import type { Logger } from '../logger.ts';
+import { Rerun } from './rerun.ts';
 import type { FlockSocket } from './socket-feature.ts';
 
 /** Reads a topic's retained messages after an offset, oldest first (the durable source of truth). */
@@ -18,9 +19,12 @@ const REPLAY_PAGE = 500;
  * duplicate at the seam.
  */
 export class TopicSubscription {
-  private busy = false;
-  /** A live batch arrived during a replay read: read once more before going live. */
-  private dirty = false;
+  /** A live batch that arrives during a replay read asks it for one more read before going live. */
+  private readonly replay = new Rerun(
+    () => this.readToEnd(),
+    // The periodic check (see MessagingFeature) retries; nothing is lost, the table still has it.
+    (err) => this.log.warn({ err: (err as Error).message, topic: this.topic }, 'topic replay failed; will retry'),
+  );
   private closed = false;
 
   constructor(
@@ -36,8 +40,8 @@ export class TopicSubscription {
   /** Live messages of this topic, in offset order within the batch. */
   onLive(messages: readonly TopicMessage[]): void {
     if (this.closed) return;
-    if (this.busy) {
-      this.dirty = true;
+    if (this.replay.busy) {
+      void this.replay.run();
       return;
     }
     for (const m of messages) {
@@ -51,28 +55,17 @@ export class TopicSubscription {
   }
 
   /** Reads from the table until caught up with what is committed; then live messages take over. */
-  async catchUp(): Promise<void> {
-    if (this.closed) return;
-    if (this.busy) {
-      this.dirty = true;
-      return;
-    }
-    this.busy = true;
-    try {
-      do {
-        this.dirty = false;
-        for (;;) {
-          const page = await this.read(this.topicId, this.next - 1, REPLAY_PAGE);
-          if (this.closed) return;
-          for (const m of page) if (m.offset >= this.next) this.emit(m);
-          if (page.length < REPLAY_PAGE) break;
-        }
-      } while (this.dirty && !this.closed);
-    } catch (err) {
-      // The periodic check (see MessagingFeature) retries; nothing is lost, the table still has it.
-      this.log.warn({ err: (err as Error).message, topic: this.topic }, 'topic replay failed; will retry');
-    } finally {
-      this.busy = false;
+  catchUp(): Promise<void> {
+    return this.replay.run();
+  }
+
+  private async readToEnd(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const page = await this.read(this.topicId, this.next - 1, REPLAY_PAGE);
+      if (this.closed) return;
+      for (const m of page) if (m.offset >= this.next) this.emit(m);
+      if (page.length < REPLAY_PAGE) return;
     }
   }
 
