@@ -39,6 +39,9 @@ interface Cached {
 export function withStaticFiles(root: string, router: Router, next: HttpHandler): HttpHandler {
   const base = path.resolve(root);
   const cache = new Map<string, Cached>();
+  // The directory's own real path, resolved once it exists (it may be built after the start).
+  let baseReal: string | null = null;
+  const realBase = async (): Promise<string> => (baseReal ??= await realpath(base));
 
   const resolve = async (urlPath: string): Promise<string | null> => {
     let rel: string;
@@ -52,8 +55,7 @@ export function withStaticFiles(root: string, router: Router, next: HttpHandler)
     if (!file.startsWith(base + path.sep)) return null;
     try {
       const real = await realpath(file);
-      const realBase = await realpath(base);
-      return real.startsWith(realBase + path.sep) ? real : null;
+      return real.startsWith((await realBase()) + path.sep) ? real : null;
     } catch {
       return null; // missing
     }

@@ -28,14 +28,15 @@ export class LivePush {
   constructor(
     private readonly d: { config: Config; db: Database; log: Logger; metrics: Metrics; events: DomainEvents; sockets: SocketServer },
   ) {
+    const failed = (err: unknown) => d.log.warn({ err: (err as Error).message }, 'live push failed');
     this.coalescer = new PushCoalescer({
       windowMs: d.config.LIVE_PUSH_COALESCE_MS,
       maxBatch: MAX_PUSH_BATCH,
       onFlush: (size) => d.metrics.pushBatchSize.observe(size),
-      onError: (err) => d.log.warn({ err: (err as Error).message }, 'live push failed'),
+      onError: failed,
     });
     const on = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => (...a: A) => {
-      fn(...a).catch((err: unknown) => d.log.warn({ err: (err as Error).message }, 'live push failed'));
+      fn(...a).catch(failed);
     };
     d.events.on('tweet:created', on(({ tweet, authorFollowers }: { tweet: Tweet; authorFollowers: number }) => this.tweetCreated(tweet, authorFollowers)));
     d.events.on('tweet:deleted', on((e) => this.tweetDeleted(e.id, e.authorId, e.authorFollowers)));
