@@ -1,10 +1,10 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
 import { useTestRedis } from '../support/redis-keys.ts';
 import { REDIS_URL, assertService, createTestDatabase, postgresAvailable } from '../support/services.ts';
-import { makeApi, type Api } from '../support/test-gateway.ts';
+import { makeApi, startTestGateway, type Api } from '../support/test-gateway.ts';
 
 /**
  * The in-process session and author caches (docs/timelines.md "Session cache") on two nodes that
@@ -163,6 +163,29 @@ describe('session cache without Redis', async () => {
       await sql.end();
       await Promise.all([a.stop(), b.stop()]);
       await db.drop();
+    }
+  });
+});
+
+describe('verified access tokens', () => {
+  it('a token whose signature was checked once still expires on time, and logout still ends it (embedded database: the caches are on)', async () => {
+    const t = await startTestGateway('pglite', 'node', { ACCESS_TOKEN_TTL_SECONDS: 60, SESSION_CACHE_TTL_MS: 600_000 });
+    try {
+      const u = await t.register('vt');
+      expect((await t.api('GET', '/v1/users/me', { token: u.accessToken })).status).toBe(200);
+      expect((await t.api('GET', '/v1/users/me', { token: u.accessToken })).status).toBe(200);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+      const late = await t.api('GET', '/v1/users/me', { token: u.accessToken });
+      expect({ status: late.status, code: late.body.error?.code }).toEqual({ status: 401, code: 'FLOCK_ERR_TOKEN_EXPIRED' });
+      vi.useRealTimers();
+
+      const v = await t.register('vt');
+      expect((await t.api('GET', '/v1/users/me', { token: v.accessToken })).status).toBe(200);
+      expect((await t.api('POST', '/v1/auth/logout', { token: v.accessToken })).status).toBe(204);
+      expect((await t.api('GET', '/v1/users/me', { token: v.accessToken })).status).toBe(401);
+    } finally {
+      vi.useRealTimers();
+      await t.close();
     }
   });
 });
