@@ -57,6 +57,8 @@ export async function startFlockPair(label: string, o: FlockPairOptions): Promis
             NODE_ID: String(nodeId),
             HTTP_TRANSPORT: 'uws',
             LIVE_ROOM_THRESHOLD: String(o.liveRoomThreshold),
+            // Not measured; two in-process media services would both want RTMP port 1935.
+            MEDIA_SERVICE: 'off',
           },
         }),
       );

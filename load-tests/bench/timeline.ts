@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { FlockApi, type Session } from './api.ts';
-import { startCpuMeter, type CpuShares } from './cpu.ts';
+import { processCpuSeconds, startCpuMeter, type CpuShares } from './cpu.ts';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { machine } from './machine.ts';
@@ -29,6 +31,28 @@ interface Measurement {
   name: string;
   load: LoadResult;
   cpu: CpuShares;
+  /**
+   * CPU time per response, in ms, of each party: CPU seconds rather than shares of the machine, so
+   * they stay meaningful on a shared machine and show what bounds the throughput on two cores.
+   * PostgreSQL is every backend connected to the bench database; null where /proc could not tell.
+   */
+  cpuPerRequestMs: { gateway: number | null; postgres: number | null; redis: number | null; loadGenerator: number };
+}
+
+/** The services' processes whose CPU time a measurement adds up (besides the gateway's). */
+interface Parties {
+  databaseUrl: string;
+  redisPid: number;
+}
+
+async function cpuSecondsOf(pids: number[]): Promise<number | null> {
+  let sum = 0;
+  for (const pid of pids) {
+    const s = await processCpuSeconds(pid);
+    if (s === null) return null;
+    sum += s;
+  }
+  return sum;
 }
 
 async function measure(
@@ -36,6 +60,7 @@ async function measure(
   gateway: GatewayProcess,
   spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string } },
   options: BenchOptions,
+  parties: Parties,
 ): Promise<Measurement> {
   const load = {
     url: gateway.url,
@@ -46,17 +71,60 @@ async function measure(
     nextRequest: spec.next,
   };
   if (options.warmupSeconds > 0) await runLoad({ ...load, durationSeconds: options.warmupSeconds });
+  // The backends exist after the warm-up (the gateways' pools are filled); a backend that ends
+  // during the measurement makes the PostgreSQL figure null rather than wrong.
+  const admin = new pg.Client({ connectionString: parties.databaseUrl });
+  await admin.connect();
+  let backends: number[];
+  try {
+    backends = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
+  } finally {
+    await admin.end();
+  }
+  const pg0 = await cpuSecondsOf(backends);
+  const redis0 = await processCpuSeconds(parties.redisPid);
   const stopCpu = await startCpuMeter(gateway.pid);
   const result = await runLoad({ ...load, durationSeconds: options.durationSeconds });
-  const m = { name, load: result, cpu: await stopCpu() };
+  const cpu = await stopCpu();
+  const pg1 = await cpuSecondsOf(backends);
+  const redis1 = await processCpuSeconds(parties.redisPid);
+  const perRequest = (cpuSeconds: number | null) => (cpuSeconds === null || result.responses === 0 ? null : (cpuSeconds * 1000) / result.responses);
+  const shareSeconds = (pct: number | null) => (pct === null ? null : (pct / 100) * result.durationSeconds);
+  const m: Measurement = {
+    name,
+    load: result,
+    cpu,
+    cpuPerRequestMs: {
+      gateway: perRequest(shareSeconds(cpu.server)),
+      postgres: perRequest(pg0 === null || pg1 === null ? null : pg1 - pg0),
+      redis: perRequest(redis0 === null || redis1 === null ? null : redis1 - redis0),
+      loadGenerator: perRequest(shareSeconds(cpu.client)) ?? 0,
+    },
+  };
   progress(`  ${name}: ${format.count(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
   return m;
 }
 
+const msOrDash = (v: number | null) => (v === null ? '–' : v.toFixed(3));
+
+/** Where the CPU of one response goes: on two shared cores, the sum bounds the requests per second. */
+function cpuTable(ms: Measurement[]): Table {
+  return {
+    headers: ['measurement', 'gateway', 'PostgreSQL', 'Redis', 'load generator', 'sum (CPU ms per response)'],
+    align: ['left', 'right', 'right', 'right', 'right', 'right'],
+    rows: ms.map((m) => {
+      const c = m.cpuPerRequestMs;
+      const parts = [c.gateway, c.postgres, c.redis, c.loadGenerator];
+      const sum = parts.every((x) => x !== null) ? parts.reduce((a, b) => a! + b!, 0) : null;
+      return [m.name, msOrDash(c.gateway), msOrDash(c.postgres), msOrDash(c.redis), msOrDash(c.loadGenerator), msOrDash(sum)];
+    }),
+  };
+}
+
 function resultsTable(ms: Measurement[]): Table {
   return {
-    headers: ['measurement', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'gateway CPU'],
-    align: ['left', 'right', 'right', 'right', 'right', 'right'],
+    headers: ['measurement', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'gateway CPU', 'other CPU'],
+    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
     rows: ms.map((m) => [
       m.name,
       format.count(m.load.requestsPerSecond),
@@ -64,6 +132,9 @@ function resultsTable(ms: Measurement[]): Table {
       format.ms(m.load.latencyMs.p99),
       String(m.load.errors),
       format.percent(m.cpu.server),
+      // Everything but the gateway and the load generator: PostgreSQL, Redis, the other gateway, and
+      // any foreign load (on a shared machine, the figure to report with the results).
+      format.percent(m.cpu.other),
     ]),
   };
 }
@@ -94,6 +165,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     return 2;
   }
   const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl) };
   progress(
     `timeline benchmark: reader follows ${to.plan.followedAuthors}, large author has ${to.plan.largeFollowers.toLocaleString('en-US')} followers; ` +
@@ -104,7 +176,8 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   const redis = await startRedis();
   const gateways: GatewayProcess[] = [];
   try {
-    const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws' } as const;
+    // No media service: it is not measured, and two in-process ones would both want RTMP port 1935.
+    const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws', MEDIA_SERVICE: 'off' } as const;
     const cachedGw = await startGatewayProcess({ env: { ...env, NODE_ID: '1' } });
     gateways.push(cachedGw);
     const sqlGw = await startGatewayProcess({ env: { ...env, NODE_ID: '2', TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } });
@@ -128,11 +201,12 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
       expectStatus: 201,
       next: () => ({ path: '/v1/tweets', body: JSON.stringify({ text: fillerText(2_000_000 + n++) }) }),
     });
+    const parties: Parties = { databaseUrl: storage.env.DATABASE_URL!, redisPid: redis.pid };
     const measurements = [
-      await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors})`, cachedGw, home, options),
-      await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors})`, sqlGw, home, options),
-      await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, cachedGw, post(seed.small), options),
-      await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, cachedGw, post(seed.large), options),
+      await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors})`, cachedGw, home, options, parties),
+      await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors})`, sqlGw, home, options, parties),
+      await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, cachedGw, post(seed.small), options, parties),
+      await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, cachedGw, post(seed.large), options, parties),
     ];
     const [cached, sql, small, large] = measurements as [Measurement, Measurement, Measurement, Measurement];
     // Where the cached gateway's pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
@@ -144,12 +218,14 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     const problems = gateways.flatMap((g) => g.problems());
 
     const heading =
-      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement · PostgreSQL ${host.postgres ?? '?'}, Redis ${redis.version} · ` +
+      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
+      `PostgreSQL ${host.postgres ?? '?'}, Redis ${redis.version} · ` +
       `${host.cpus} cores (${host.cpuModel}) shared by client, gateways, PostgreSQL and Redis · Node ${host.node}`;
     const results = resultsTable(measurements);
+    const cpuPerRequest = cpuTable(measurements);
     const targets: Table = { headers: ['target', 'measured', 'met'], rows: targetChecks.map((c) => [c.target, c.measured, c.met ? 'yes' : 'NO']) };
-    console.log(`\nTimeline benchmark — ${heading}\n\n${textTable(results)}\n\n${textTable(targets)}`);
-    console.log(`\nMarkdown (for docs/benchmarks.md):\n\n${heading}\n\n${markdownTable(results)}\n\n${markdownTable(targets)}`);
+    console.log(`\nTimeline benchmark — ${heading}\n\n${textTable(results)}\n\n${textTable(cpuPerRequest)}\n\n${textTable(targets)}`);
+    console.log(`\nMarkdown (for docs/benchmarks.md):\n\n${heading}\n\n${markdownTable(results)}\n\n${markdownTable(cpuPerRequest)}\n\n${markdownTable(targets)}`);
 
     await mkdir(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, `timeline-${startedAt.replace(/[:.]/g, '-')}.json`);

@@ -191,6 +191,18 @@ export const configSchema = z
     TIMELINE_FANOUT_INLINE_MAX: int(0, 1_000_000_000).default(1000),
     /** Fan-out jobs claimed per transaction. */
     TIMELINE_FANOUT_BATCH: int(1, 10_000).default(100),
+    /**
+     * How long a node trusts a session it found live (the per-request logout check) without asking
+     * PostgreSQL again. Logouts reach every node over the cluster bus at once; this bounds a missed
+     * message (docs/timelines.md "Session cache"). 0: ask PostgreSQL on every request.
+     */
+    SESSION_CACHE_TTL_MS: int(0, 600_000).default(30_000),
+    /** Sessions (and verified access tokens) a node remembers; the least recently used go first. */
+    SESSION_CACHE_MAX_ENTRIES: int(0, 10_000_000).default(50_000),
+    /** How long a node keeps an author summary (handle, name, avatar) in process; profile changes reach every node over the cluster bus. 0: off. */
+    AUTHOR_CACHE_TTL_MS: int(0, 3_600_000).default(60_000),
+    /** Author summaries a node keeps in process. */
+    AUTHOR_CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
     // ---- Demo web app (client SDK issue) ----
     /** Serve the demo web app at `/` (GET requests no API route answers). */
     SERVE_WEB_APP: bool.default(true),

@@ -13,6 +13,8 @@ import { messagingRoutes } from './routes/messaging-routes.ts';
 import { StreamFeature } from './realtime/stream-feature.ts';
 import { liveVideo, type LiveVideo } from './live/live-video.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
+import { SessionCache } from './auth/session-cache.ts';
+import { ClusterBus, LocalBus, type InvalidationBus } from './cache/invalidation-bus.ts';
 import { ExternalTokens } from './auth/external-tokens.ts';
 import { FlockTokens } from './auth/flock-tokens.ts';
 import { SigningKeys } from './auth/signing-keys.ts';
@@ -96,11 +98,13 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const bodyOptions = { ttlMs: config.TWEET_CACHE_TTL_SECONDS * 1000, guardMs: 10_000 };
     const redisAt = redisTarget(config);
     let redisClients: RedisClients | null = null;
+    let clusterBus: ClusterBus | null = null;
     if (redisAt) {
       const redis = openRedisClients(redisAt, log, (client) => metrics.redisErrors.inc({ client }));
       redisClients = redis;
       closers.push(() => redis.close());
       adapter = redisAdapter(redis.publish, redis.subscribe, config.REDIS_KEY_PREFIX);
+      clusterBus = new ClusterBus(redis.subscribe);
       limiter = new RedisRateLimiter(redis.commands, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
       checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()), critical: false });
       timelineCache = new RedisTimelineCache(redis.commands, config.REDIS_KEY_PREFIX, timelineOptions);
@@ -115,7 +119,15 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const nodeId = config.NODE_ID ?? randomInt(0, 1024);
     const ids = new IdGenerator(nodeId);
     const events = new DomainEvents();
-    const bodies = new TweetBodies({ db, cache: bodyCache, log, onCacheError: (op) => metrics.timelineCacheErrors.inc({ cache: 'body', op }) });
+    // In-process caches (sessions, author summaries) are invalidated on every node through this bus.
+    const bus: InvalidationBus = clusterBus ?? new LocalBus(db.kind === 'pglite');
+    const bodies = new TweetBodies({
+      db,
+      cache: bodyCache,
+      log,
+      onCacheError: (op) => metrics.timelineCacheErrors.inc({ cache: 'body', op }),
+      local: { bus, ttlMs: config.AUTHOR_CACHE_TTL_MS, maxEntries: config.AUTHOR_CACHE_MAX_ENTRIES },
+    });
     const sqlHome = new SqlHomeTimeline(db);
     const cachedHome = new CachedHomeTimeline({
       db,
@@ -146,10 +158,16 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
 
     const keys = new SigningKeys(db);
     await keys.init();
-    const tokens = new FlockTokens(db, keys, ids, {
-      accessSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-      refreshSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-    });
+    const sessions = new SessionCache(db, bus, { ttlMs: config.SESSION_CACHE_TTL_MS, maxEntries: config.SESSION_CACHE_MAX_ENTRIES });
+    events.on('user:deleted', ({ userId }) => sessions.usersDeleted([userId]));
+    const tokens = new FlockTokens(
+      db,
+      keys,
+      ids,
+      { accessSeconds: config.ACCESS_TOKEN_TTL_SECONDS, refreshSeconds: config.REFRESH_TOKEN_TTL_SECONDS },
+      sessions,
+      config.SESSION_CACHE_MAX_ENTRIES,
+    );
     const external =
       config.AUTH_EXTERNAL_JWKS_URL && config.AUTH_EXTERNAL_ISSUER && config.AUTH_EXTERNAL_AUDIENCE
         ? new ExternalTokens({ jwksUrl: config.AUTH_EXTERNAL_JWKS_URL, issuer: config.AUTH_EXTERNAL_ISSUER, audience: config.AUTH_EXTERNAL_AUDIENCE }, db, ids)
@@ -206,6 +224,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       onError: (err) => log.error({ err }, 'transport error'),
     });
     const sockets = new SocketServer({ config, db, log, metrics, verifier, transport, adapter });
+    clusterBus?.attach({ emit: (m) => sockets.io.serverSideEmit('flock:invalidate', m), on: (h) => sockets.io.on('flock:invalidate', h) });
     sockets.use(new SyncFeature({ config, db, log, tweets }));
     const messagingFeature = new MessagingFeature({ config, log, io: sockets.io, clustered: adapter !== null, topics, queues, events: messaging });
     sockets.use(messagingFeature);

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import { FlockError } from '../errors.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Principal } from '../http/route.ts';
+import type { SessionCache } from './session-cache.ts';
 import { ALG, type SigningKeys } from './signing-keys.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
@@ -18,6 +19,15 @@ export interface IssuedTokens {
 
 const hashToken = (t: string): string => createHash('sha256').update(t).digest('hex');
 
+/** What a valid signature vouches for, remembered per token string until the token expires. */
+interface VerifiedToken {
+  userId: string;
+  sessionId: string;
+  kid: string;
+  /** `exp` claim, seconds since the epoch. */
+  exp: number;
+}
+
 /**
  * Flock's own tokens. Access: a short-lived JWT (sub = user id, sid = session
  * id) signed with the newest signing key. Refresh: an opaque random string
@@ -25,11 +35,21 @@ const hashToken = (t: string): string => createHash('sha256').update(t).digest('
  * (refresh-token family), because only a thief or a replay would do that.
  */
 export class FlockTokens implements TokenVerifier {
+  /**
+   * Tokens whose signature and claims were verified, by token string (the whole string: the same
+   * signature with another payload is another key). A signature check costs more than the rest of
+   * a cached page; its outcome for one token never changes, only the clock (exp, checked on every
+   * use) and the key set (the key must still be known) can end it. Bounded like the sessions.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
+
   constructor(
     private readonly db: Database,
     private readonly keys: SigningKeys,
     private readonly ids: IdGenerator,
     private readonly ttl: { accessSeconds: number; refreshSeconds: number },
+    private readonly sessions: SessionCache,
+    private readonly maxVerified: number,
   ) {}
 
   async signAccess(userId: string, sessionId: string): Promise<string> {
@@ -72,7 +92,7 @@ export class FlockTokens implements TokenVerifier {
       if (!row || row.revoked_at || row.expired) return { ok: false as const };
       if (row.used_at) {
         await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'refresh token reuse' WHERE id = $1`, [row.session_id]);
-        return { ok: false as const, reuse: true };
+        return { ok: false as const, reuse: true, sessionId: row.session_id };
       }
       const next = randomBytes(32).toString('base64url');
       await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [hash]);
@@ -84,6 +104,7 @@ export class FlockTokens implements TokenVerifier {
       return { ok: true as const, next, sessionId: row.session_id, userId: row.user_id };
     });
     if (!outcome.ok) {
+      if ('reuse' in outcome && outcome.sessionId) this.sessions.ended([outcome.sessionId]);
       throw new FlockError(
         'FLOCK_ERR_REFRESH_INVALID',
         'reuse' in outcome ? 'This refresh token was already used; the session has been revoked' : undefined,
@@ -103,6 +124,8 @@ export class FlockTokens implements TokenVerifier {
       'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING user_id',
       [sessionId, reason],
     );
+    // Also when it was already revoked (null): a node may still remember it from before.
+    this.sessions.ended([sessionId]);
     return rows[0]?.user_id ?? null;
   }
 
@@ -116,6 +139,20 @@ export class FlockTokens implements TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    const v = known !== undefined && this.keys.knows(known.kid) ? known : await this.verifySignature(token);
+    // jose's rule (no clock tolerance): expired once `exp` is not after the current second.
+    if (v.exp <= Math.floor(Date.now() / 1000)) {
+      this.verified.delete(token);
+      throw new FlockError('FLOCK_ERR_TOKEN_EXPIRED');
+    }
+    // Logout, refresh-token reuse and account deletion take effect at once on this node, and on the
+    // others as soon as the invalidation arrives (SessionCache; bounded by SESSION_CACHE_TTL_MS).
+    if (!(await this.sessions.isLive(v.sessionId, v.userId))) throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The session has ended; log in again');
+    return { userId: v.userId, sessionId: v.sessionId };
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedToken> {
     let kid: string | undefined;
     try {
       kid = decodeProtectedHeader(token).kid;
@@ -123,7 +160,7 @@ export class FlockTokens implements TokenVerifier {
       throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is malformed');
     }
     const key = kid ? await this.keys.verificationKey(kid) : null;
-    if (!key) throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token was not signed by this service');
+    if (!kid || !key) throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token was not signed by this service');
     let payload;
     try {
       ({ payload } = await jwtVerify(token, key, { issuer: FLOCK_ISSUER, audience: FLOCK_AUDIENCE, algorithms: [ALG] }));
@@ -132,10 +169,17 @@ export class FlockTokens implements TokenVerifier {
       throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is not valid');
     }
     const sid = payload.sid;
-    if (typeof payload.sub !== 'string' || typeof sid !== 'string') throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is not valid');
-    // One indexed lookup makes logout, refresh-token reuse and account deletion take effect at once.
-    const live = await this.db.query('SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL', [sid, payload.sub]);
-    if (live.length === 0) throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The session has ended; log in again');
-    return { userId: payload.sub, sessionId: sid };
+    if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.exp !== 'number') {
+      throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is not valid');
+    }
+    const v: VerifiedToken = { userId: payload.sub, sessionId: sid, kid, exp: payload.exp };
+    if (this.maxVerified > 0) {
+      this.verified.set(token, v);
+      if (this.verified.size > this.maxVerified) {
+        const [oldest] = this.verified.keys();
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+    }
+    return v;
   }
 }

@@ -65,6 +65,11 @@ export class SigningKeys {
     return this.current;
   }
 
+  /** Whether a kid is among the keys loaded now (no reload). */
+  knows(kid: string): boolean {
+    return this.publics.has(kid);
+  }
+
   /** Public key for a kid; reloads from the database (at most once a second) when unknown. */
   async verificationKey(kid: string): Promise<CryptoKey | null> {
     const known = this.publics.get(kid);

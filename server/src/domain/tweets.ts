@@ -29,8 +29,13 @@ export class TweetService {
   constructor(private readonly d: DomainDeps) {}
 
   private async row(db: Queryable, id: string): Promise<TweetRow | null> {
+    // The tweet first, then its author by primary key. As a plain join, PostgreSQL may pick a merge
+    // join that walks the whole users index: it estimates from tweets.author_id's statistics, and
+    // an author whose id lies above the last ANALYZE's histogram (any new account) looks cheap to
+    // reach. With a million users that took 1.4 s per post (docs/benchmarks.md "timeline").
     const [r] = await db.query<TweetRow>(
-      `SELECT ${TWEET_COLUMNS} FROM tweets t JOIN users a ON a.id = t.author_id WHERE t.id = $1 AND t.deleted_at IS NULL`,
+      `WITH t AS MATERIALIZED (SELECT * FROM tweets WHERE id = $1 AND deleted_at IS NULL)
+       SELECT ${TWEET_COLUMNS} FROM t JOIN users a ON a.id = t.author_id`,
       [id],
     );
     return r ?? null;

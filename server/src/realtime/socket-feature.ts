@@ -1,6 +1,7 @@
 import type { AckError, ClientToServerEvents, DisconnectCode, ErrorCode, ServerToClientEvents } from '@flock/client/protocol';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
+import type { Invalidation } from '../cache/invalidation-bus.ts';
 import { FlockError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MessagingSignal } from './messaging-signal.ts';
@@ -25,6 +26,8 @@ export interface InterServerEvents {
   'flock:kick': (k: KickOrder) => void;
   /** Messaging news for the other nodes' subscribers and consumers (realtime/messaging-feature.ts). */
   'flock:messaging': (s: MessagingSignal) => void;
+  /** In-process cache invalidations (cache/invalidation-bus.ts). */
+  'flock:invalidate': (m: Invalidation) => void;
 }
 
 export type FlockIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

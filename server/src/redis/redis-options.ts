@@ -23,6 +23,9 @@ function connectionOptions(role: RedisRole): RedisOptions {
   return {
     maxRetriesPerRequest: role === 'commands' ? 1 : null,
     enableOfflineQueue: role !== 'commands',
+    // Commands issued in the same tick (a page's timeline read and epoch, a fan-out's per-follower
+    // scripts, concurrent requests) leave in one write instead of one syscall each.
+    enableAutoPipelining: role === 'commands',
     connectTimeout: 2000,
     retryStrategy: backoff,
   };
@@ -64,6 +67,7 @@ export function clientRecipe(target: RedisTarget, role: RedisRole): ClientRecipe
           // The queue while the cluster is (re)connecting; each node connection's own
           // reconnects are the cluster's business (it follows MOVED and refreshes slots).
           enableOfflineQueue,
+          enableAutoPipelining: role === 'commands',
           clusterRetryStrategy: backoff,
           shardedSubscribers: role === 'subscribe',
           redisOptions: { maxRetriesPerRequest, connectTimeout, ...authOptions(target) },

@@ -23,7 +23,8 @@ const SLACK = 8;
 /** Cache round trips per page before giving up and answering from SQL (pages full of deleted tweets). */
 const MAX_ROUNDS = 4;
 
-const desc = (a: string, b: string): number => (BigInt(a) < BigInt(b) ? 1 : BigInt(a) > BigInt(b) ? -1 : 0);
+/** Newest first. Ids are decimal strings of positive 64-bit integers without leading zeros: longer is larger, else compare as text (no BigInt per comparison). */
+const desc = (a: string, b: string): number => (a.length !== b.length ? b.length - a.length : a < b ? 1 : a > b ? -1 : 0);
 
 /** The query's bounds as the cache takes them: inclusive upper (min of cursor − 1 and max_id), exclusive lower. */
 export function queryBounds(q: TimelineQuery): { upTo?: string; after?: string } {

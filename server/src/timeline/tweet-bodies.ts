@@ -1,4 +1,6 @@
 import type { Tweet, TweetCounts, UserSummary } from '@flock/client/protocol';
+import type { InvalidationBus } from '../cache/invalidation-bus.ts';
+import { LocalCache } from '../cache/local-cache.ts';
 import type { Queryable } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { AuthorCols, TweetRow } from '../domain/rows.ts';
@@ -28,9 +30,32 @@ const authorKey = (id: string) => `au:${id}`;
  * lives until its TTL; docs/timelines.md).
  */
 export class TweetBodies {
+  /** Author summaries in process (few, read on every page, rarely changed); null when not configured. */
+  private readonly authors: LocalCache<UserSummary> | null;
+
   constructor(
-    private readonly d: { db: Queryable; cache: BodyCache; log: Logger; onCacheError: (op: string) => void },
-  ) {}
+    private readonly d: {
+      db: Queryable;
+      cache: BodyCache;
+      log: Logger;
+      onCacheError: (op: string) => void;
+      /**
+       * Keeps author summaries in this process too, dropped on every node through the bus when a
+       * profile changes or an account is deleted (docs/timelines.md "Author summaries").
+       */
+      local?: { bus: InvalidationBus; ttlMs: number; maxEntries: number };
+    },
+  ) {
+    const local = d.local;
+    this.authors = local ? new LocalCache<UserSummary>({ ttlMs: local.ttlMs, maxEntries: local.maxEntries, usable: () => local.bus.connected() }) : null;
+    if (local && this.authors) {
+      const authors = this.authors;
+      local.bus.subscribe((msg) => {
+        if (msg.kind === 'author' || msg.kind === 'user') authors.delete(msg.ids);
+      });
+      local.bus.onGap(() => authors.clear());
+    }
+  }
 
   private async cached(keys: string[]): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
@@ -76,17 +101,33 @@ export class TweetBodies {
   /** The live tweets among `ids`, by id. */
   async hydrate(ids: readonly string[]): Promise<Map<string, Tweet>> {
     const bodies = await this.readThrough([...new Set(ids)], tweetKey, (missing) => this.loadBodies(missing), (b: TweetBody) => b.id);
-    const authors = await this.readThrough(
-      [...new Set([...bodies.values()].map((b) => b.authorId))],
-      authorKey,
-      (missing) => this.loadAuthors(missing),
-      (a: UserSummary) => a.id,
-    );
+    const authors = await this.authorSummaries(new Set([...bodies.values()].map((b) => b.authorId)));
     const out = new Map<string, Tweet>();
     for (const [id, b] of bodies) {
       const author = authors.get(b.authorId);
       // Same key order as the SQL path's toTweet, so responses are byte-identical.
       if (author) out.set(id, { id, author, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
+    }
+    return out;
+  }
+
+  private async authorSummaries(ids: Set<string>): Promise<Map<string, UserSummary>> {
+    const local = this.authors;
+    if (!local) return this.readThrough([...ids], authorKey, (missing) => this.loadAuthors(missing), (a: UserSummary) => a.id);
+    const out = new Map<string, UserSummary>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const a = local.get(id);
+      if (a) out.set(id, a);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    // Taken before reading: an invalidation arriving meanwhile refuses the (possibly old) values.
+    const ticket = local.ticket();
+    const loaded = await this.readThrough(missing, authorKey, (m) => this.loadAuthors(m), (a: UserSummary) => a.id);
+    for (const [id, a] of loaded) {
+      out.set(id, a);
+      local.set(id, a, ticket);
     }
     return out;
   }
@@ -122,8 +163,10 @@ export class TweetBodies {
   }
 
   /** After a commit that changed these users' summaries (handle, name, avatar) or deleted them. */
-  changedAuthors(ids: readonly string[]): Promise<void> {
-    return this.invalidate(ids.map(authorKey));
+  async changedAuthors(ids: readonly string[]): Promise<void> {
+    await this.invalidate(ids.map(authorKey));
+    // After the shared cache: a node that drops its copy must not read the old value back from it.
+    if (this.d.local && ids.length > 0) this.d.local.bus.publish({ kind: 'author', ids: [...ids] });
   }
 
   private async invalidate(keys: string[]): Promise<void> {
