@@ -26,12 +26,14 @@ export interface PlayerResult {
   hlsLatency: number[];
   /** `waiting` events while measuring (rebuffering). */
   stalls: number;
+  /** `waiting` events between the first frame and the measurement. */
+  warmupStalls: number;
   errors: string[];
   /** Seconds from loadSource to the first frame. */
   startupSeconds: number;
 }
 
-function page(masterUrl: string, lowLatency: boolean, referenceMs: number): string {
+function page(masterUrl: string, lowLatency: boolean, catchUpRate: number, referenceMs: number): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>flock live bench</title></head><body>
 <video id="v" muted playsinline autoplay width="640" height="360"></video>
 <canvas id="c" width="${CLOCK_STRIP_WIDTH}" height="${CLOCK_STRIP_HEIGHT}"></canvas>
@@ -39,12 +41,12 @@ function page(masterUrl: string, lowLatency: boolean, referenceMs: number): stri
 <script>
 const __name = (f) => f; // the TypeScript loader may wrap nested functions in __name()
 const decode = ${decodeClockStrip.toString()};
-const b = (window.bench = { recording: false, latencies: [], unreadable: 0, hlsLatency: [], stalls: 0, errors: [], firstFrameAt: 0, startedAt: performance.now() });
+const b = (window.bench = { recording: false, latencies: [], unreadable: 0, hlsLatency: [], stalls: 0, warmupStalls: 0, errors: [], firstFrameAt: 0, startedAt: performance.now() });
 const video = document.getElementById('v');
 const ctx = document.getElementById('c').getContext('2d', { willReadFrequently: true });
-const hls = new Hls({ lowLatencyMode: ${lowLatency}, backBufferLength: 10 });
+const hls = new Hls({ lowLatencyMode: ${lowLatency}, maxLiveSyncPlaybackRate: ${catchUpRate}, backBufferLength: 10 });
 hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) b.errors.push(d.type + ': ' + d.details); });
-video.addEventListener('waiting', () => { if (b.recording) b.stalls++; });
+video.addEventListener('waiting', () => { if (b.recording) b.stalls++; else if (b.firstFrameAt) b.warmupStalls++; });
 hls.loadSource(${JSON.stringify(masterUrl)});
 hls.attachMedia(video);
 video.play().catch((e) => b.errors.push('play: ' + e.message));
@@ -81,11 +83,11 @@ export class HlsJsPlayer {
   }
 
   /** Plays the stream, waits for the first frame plus `warmupMs`, then records `measureMs` of frames. */
-  async measure(masterUrl: string, opts: { lowLatency: boolean; referenceMs: number; warmupMs: number; measureMs: number }): Promise<PlayerResult> {
+  async measure(masterUrl: string, opts: { lowLatency: boolean; catchUpRate: number; referenceMs: number; warmupMs: number; measureMs: number }): Promise<PlayerResult> {
     const hlsJs = await readFile(require.resolve('hls.js/dist/hls.min.js'));
     // The page comes from a loopback server of its own, a different origin than the HLS origin
     // (CORS is exercised), in the same address space (Chromium refuses pages from elsewhere access to loopback).
-    const html = page(masterUrl, opts.lowLatency, opts.referenceMs);
+    const html = page(masterUrl, opts.lowLatency, opts.catchUpRate, opts.referenceMs);
     const server = http.createServer((req, res) => {
       const js = req.url === '/hls.js';
       res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html; charset=utf-8' });
@@ -101,7 +103,7 @@ export class HlsJsPlayer {
       tab.on('pageerror', (err) => pageErrors.push(err.message));
       tab.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
       await tab.goto(pageUrl);
-      type Bench = { recording: boolean; firstFrameAt: number; startedAt: number; latencies: number[]; unreadable: number; hlsLatency: number[]; stalls: number; errors: string[] };
+      type Bench = { recording: boolean; firstFrameAt: number; startedAt: number; latencies: number[]; unreadable: number; hlsLatency: number[]; stalls: number; warmupStalls: number; errors: string[] };
       const state = () => tab.evaluate(() => (globalThis as unknown as { bench: Bench }).bench);
       const deadline = Date.now() + 30_000;
       for (;;) {
@@ -126,6 +128,7 @@ export class HlsJsPlayer {
         unreadable: s.unreadable,
         hlsLatency: s.hlsLatency,
         stalls: s.stalls,
+        warmupStalls: s.warmupStalls,
         errors: [...s.errors, ...pageErrors],
         startupSeconds: (s.firstFrameAt - s.startedAt) / 1000,
       };

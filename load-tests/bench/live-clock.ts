@@ -172,3 +172,23 @@ export function realtimeRate(arrivals: readonly { fetchableAt: number; duration:
   const media = sorted.slice(1).reduce((s, a) => s + a.duration, 0);
   return media / wall;
 }
+
+/**
+ * How far a stream has fallen behind its own real-time schedule, per arrival (ms): each part's
+ * fetchable time minus the media time it completes (the parts' durations summed from the first
+ * arrival on), less the smallest such lag seen up to that part. A stream that keeps up stays near
+ * 0 (jitter of a part or so); one that does not grows by the missing media time. It needs no
+ * clock in the picture, so it serves the copy pushers, whose pictures carry a stale one.
+ */
+export function behindSchedule(arrivals: readonly { fetchableAt: number; duration: number }[]): number[] {
+  const out: number[] = [];
+  let media = 0;
+  let best = Infinity;
+  for (const a of arrivals) {
+    media += a.duration * 1000;
+    const lag = a.fetchableAt - media;
+    best = Math.min(best, lag);
+    out.push(lag - best);
+  }
+  return out;
+}

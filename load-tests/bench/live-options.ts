@@ -12,11 +12,13 @@ export const LIVE_ENV_HELP = `Live scenario:
   BENCH_LIVE_PRESET          encoder x264 preset (default veryfast, OBS's default)
   BENCH_LIVE_LADDER          HLS_LADDER of the ladder phase (default 720p:2500k,480p:1200k,360p:700k)
   BENCH_LIVE_PLAYER_SECONDS  measured seconds per hls.js mode (default 20)
+  BENCH_LIVE_PLAYER_WARMUP   seconds of play before measuring (default 10)
+  BENCH_LIVE_CATCHUP         hls.js maxLiveSyncPlaybackRate (default 1.5; 1 = hls.js's default, never catch up)
   BENCH_LIVE_CPU_SECONDS     CPU window of the passthrough and ladder phases (default 15)
   BENCH_LIVE_STEP_SECONDS    measured seconds per ramp step (default 12)
   BENCH_LIVE_MAX_STREAMS     ramp ceiling (default 64)
   BENCH_LIVE_RAMP_P50_MS     a ramp step passes while the probe's capture→fetchable p50 is at most this (default 1000)
-  BENCH_LIVE_RAMP_RATE       … and every stream's parts arrive at least this fast, media s per wall s (default 0.95)
+  BENCH_LIVE_RAMP_BEHIND_MS  … and no pusher has fallen further behind its real-time schedule (default 1000)
   BENCH_CHROMIUM             Chromium binary (default /usr/bin/chromium)`;
 
 export type LivePhase = 'latency' | 'ladder' | 'ramp';
@@ -27,11 +29,13 @@ export interface LiveOptions {
   encoder: EncoderSettings;
   ladder: string;
   playerSeconds: number;
+  playerWarmupSeconds: number;
+  catchUpRate: number;
   cpuSeconds: number;
   stepSeconds: number;
   maxStreams: number;
   rampP50Ms: number;
-  rampRate: number;
+  rampBehindMs: number;
   chromium: string;
 }
 
@@ -64,11 +68,13 @@ export function readLiveOptions(env: Record<string, string | undefined>): LiveOp
     },
     ladder,
     playerSeconds: number('BENCH_LIVE_PLAYER_SECONDS', 20, 1),
+    playerWarmupSeconds: number('BENCH_LIVE_PLAYER_WARMUP', 10, 0),
+    catchUpRate: number('BENCH_LIVE_CATCHUP', 1.5, 1, false),
     cpuSeconds: number('BENCH_LIVE_CPU_SECONDS', 15, 1),
     stepSeconds: number('BENCH_LIVE_STEP_SECONDS', 12, 2),
     maxStreams: number('BENCH_LIVE_MAX_STREAMS', 64, 1),
     rampP50Ms: number('BENCH_LIVE_RAMP_P50_MS', 1000, 1),
-    rampRate: number('BENCH_LIVE_RAMP_RATE', 0.95, 0, false),
+    rampBehindMs: number('BENCH_LIVE_RAMP_BEHIND_MS', 1000, 1),
     chromium: env.BENCH_CHROMIUM || '/usr/bin/chromium',
   };
   if (problems.length > 0) throw new BenchOptionsError(problems);

@@ -13,6 +13,7 @@ import {
   fetchableLatencies,
   percentile,
   realtimeRate,
+  behindSchedule,
   segmentLatencies,
   summarize,
   videoSampleCount,
@@ -119,6 +120,15 @@ describe('latency arithmetic', () => {
     const seen = new Map([[7, 2500], [8, 0]]);
     expect(segmentLatencies(seen, parts, captures, 0, 3000)).toEqual([2400, 2367, 2334]);
     expect(segmentLatencies(seen, parts, captures, 0, 2000)).toEqual([]);
+  });
+
+  it('measures how far a stream fell behind its own schedule', () => {
+    // Real time with jitter: stays within the jitter.
+    expect(behindSchedule([{ fetchableAt: 1000, duration: 0.5 }, { fetchableAt: 1550, duration: 0.5 }, { fetchableAt: 1990, duration: 0.5 }])).toEqual([0, 50, 0]);
+    // Half speed: falls behind by the missing media time.
+    const slow = Array.from({ length: 5 }, (_, i) => ({ fetchableAt: i * 1000, duration: 0.5 }));
+    expect(behindSchedule(slow)).toEqual([0, 500, 1000, 1500, 2000]);
+    expect(behindSchedule([])).toEqual([]);
   });
 
   it('summarizes with nearest-rank percentiles', () => {
