@@ -132,6 +132,8 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
   const children: FfmpegChild[] = [];
   const viewers: (LlViewer | ClassicViewer)[] = [];
   const problems: string[] = [];
+  /** Measurement windows (ms since the epoch): gateway warnings inside them make the run not clean; outside (start-up, streams ending) they are only reported. */
+  const windows: [number, number][] = [];
   const latencyRows: LatencyRow[] = [];
   const cpuRows: CpuRow[] = [];
   const ramp: RampStep[] = [];
@@ -227,6 +229,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
       cpuRows.push({ name: 'passthrough (-c copy)', window, streams: 1, rate: realtimeRate(ll.arrivals.filter((a) => a.fetchableAt >= w0)) });
       await sleep(1500); // the decoder catches up with the last parts
 
+      windows.push([from, to]);
       const fetchable = summarize(fetchableLatencies(ll.decoded, ll.captures, from, to));
       latencyRows.push({ name: 'LL-HLS part fetchable (blocking reload), passthrough', summary: fetchable, note: 'capture → playlist listing the part answered' });
       latencyRows.push({
@@ -271,6 +274,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
       await sleep(lo.cpuSeconds * 1000);
       const window = await stopCpu(classify(ladderGw, { encoders: [encoder], pushers: [], decoders: [] }));
       const to = Date.now();
+      windows.push([w0, to]);
       const rates = [source, ...others].map((v) => realtimeRate(v.arrivals.filter((a) => a.fetchableAt >= w0)));
       const minRate = rates.some((r) => r === null) ? null : Math.min(...(rates as number[]));
       cpuRows.push({ name: `ladder: source + ${renditions.length - 1} transcoded (${lo.ladder})`, window, streams: 1, rate: minRate });
@@ -328,6 +332,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
         const pusherChildren = pushers.map((p) => p.child);
         const window = await stopCpu(classify(passthrough, { encoders: [probe], pushers: pusherChildren, decoders: [] }));
         const to = Date.now();
+        windows.push([w0, to]);
         const restarts = (await ffmpegRestarts(passthrough)) - restarts0;
         await sleep(1500);
         const probeSummary = summarize(fetchableLatencies(probeViewer.decoded, probeViewer.captures, w0, to));
@@ -351,6 +356,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
             `load ${window.load1.toFixed(2)} → ${step.ok ? 'ok' : `FAIL (${reasons.join('; ')})`}`,
         );
       }
+      for (const p of pushers) for (const e of p.viewer.errors) problems.push(`pusher viewer: ${e}`);
       for (const p of pushers) {
         await p.child.stop();
         await p.viewer.stop();
@@ -362,7 +368,20 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
 
     // ---- report ------------------------------------------------------------------------------
     const durationSeconds = (performance.now() - began) / 1000;
-    for (const g of gateways) for (const p of g.problems()) problems.push(`gateway: ${p.text.slice(0, 300)}`);
+    const outsideWindows: string[] = [];
+    for (const g of gateways) {
+      for (const p of g.problems()) {
+        let at: number | null = null;
+        try {
+          at = Date.parse((JSON.parse(p.text) as { time?: string }).time ?? '');
+        } catch {
+          // not a log line (a crash trace): always a problem
+        }
+        const inside = at === null || Number.isNaN(at) || windows.some(([a, b]) => at >= a && at <= b);
+        (inside ? problems : outsideWindows).push(`gateway: ${p.text.slice(0, 300)}`);
+      }
+    }
+    if (outsideWindows.length) progress(`${outsideWindows.length} gateway warning/error lines outside the measurement windows (start-up, streams ending; in the results file)`);
     const latencyTable: Table = {
       headers: ['latency (capture in the encoder →)', 'frames', 'p50', 'p95', 'p99', 'max', 'what'],
       align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
@@ -460,6 +479,8 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
       sustainedStreams: ramp.length ? sustained : null,
       targets: targetRows,
       problems,
+      gatewayLinesOutsideWindows: outsideWindows,
+      windows,
     };
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\nFull results: ${path.relative(process.cwd(), file)}`);
