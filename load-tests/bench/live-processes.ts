@@ -49,9 +49,16 @@ export function clipArgs(s: EncoderSettings, seconds: number, file: string): str
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', encoderGraph(picture), '-t', String(seconds), ...encodeArgs(s), '-f', 'flv', file];
 }
 
-/** Re-sends the clip in a loop in real time, without re-encoding: a broadcaster that costs almost no CPU here. */
+/**
+ * Re-sends the clip in a loop in real time, without re-encoding: a broadcaster that costs almost
+ * no CPU here. `-map_metadata -1`: with the clip's metadata copied into the FLV, the gateway's
+ * RTMP ingest sometimes mis-parsed the stream (node-media-server logged an AMF "Unknown field",
+ * the gateway's ffmpeg then failed with "Invalid data found when processing input" and restarted
+ * without end; 2026-12-06, reproduced with 4 pushers at once) — an ingest bug to fix, not
+ * something a benchmark of capacity should trip over.
+ */
 export function pusherArgs(clip: string, url: string): string[] {
-  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'flv', url];
+  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-map_metadata', '-1', '-c', 'copy', '-f', 'flv', url];
 }
 
 export interface FfmpegChild {
