@@ -51,11 +51,10 @@ export function clipArgs(s: EncoderSettings, seconds: number, file: string): str
 
 /**
  * Re-sends the clip in a loop in real time, without re-encoding: a broadcaster that costs almost
- * no CPU here. `-map_metadata -1`: with the clip's metadata copied into the FLV, the gateway's
- * RTMP ingest sometimes mis-parsed the stream (node-media-server logged an AMF "Unknown field",
- * the gateway's ffmpeg then failed with "Invalid data found when processing input" and restarted
- * without end; 2026-12-06, reproduced with 4 pushers at once) — an ingest bug to fix, not
- * something a benchmark of capacity should trip over.
+ * no CPU here. `-map_metadata -1` leaves the clip's own tags out of the FLV: with them, 4 pushers
+ * connecting at once broke the RTMP ingest's parsing of all 4 in one trial, without them of none
+ * (but it still happens without them when several connect at once: an ingest bug, reported in
+ * docs/benchmarks.md#live; the ramp connects its broadcasters one after another).
  */
 export function pusherArgs(clip: string, url: string): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-map_metadata', '-1', '-c', 'copy', '-f', 'flv', url];
