@@ -53,8 +53,8 @@ export function clipArgs(s: EncoderSettings, seconds: number, file: string): str
  * Re-sends the clip in a loop in real time, without re-encoding: a broadcaster that costs almost
  * no CPU here. `-map_metadata -1` leaves the clip's own tags out of the FLV: with them, 4 pushers
  * connecting at once broke the RTMP ingest's parsing of all 4 in one trial, without them of none
- * (but it still happens without them when several connect at once: an ingest bug, reported in
- * docs/benchmarks.md#live; the ramp connects its broadcasters one after another).
+ * (but it also happened without them: an ingest bug, reported in
+ * docs/benchmarks.md#live).
  */
 export function pusherArgs(clip: string, url: string): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-map_metadata', '-1', '-c', 'copy', '-f', 'flv', url];

@@ -320,9 +320,9 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
           await p.child.stop();
           await p.viewer.stop();
         }
-        // New broadcasters connect one after another (each once its publish is accepted): when
-        // several connected at the same moment, the RTMP ingest sometimes mis-parsed one of them
-        // (an ingest bug, see docs/benchmarks.md#live), which is not what the ramp measures.
+        // New broadcasters connect one after another (each once its publish is accepted), as
+        // broadcasters of separate people would. Several at the same moment tripped an RTMP
+        // ingest bug more often (see docs/benchmarks.md#live); one at a time it still happens.
         const started: { child: FfmpegChild; stream: Stream }[] = [];
         let startFailure: Error | null = null;
         while (!startFailure && pushers.length + started.length < size - 1) {
