@@ -16,7 +16,7 @@ export const LIVE_ENV_HELP = `Live scenario:
   BENCH_LIVE_CATCHUP         hls.js maxLiveSyncPlaybackRate (default 1.5; 1 = hls.js's default, never catch up)
   BENCH_LIVE_CPU_SECONDS     CPU window of the passthrough and ladder phases (default 15)
   BENCH_LIVE_STEP_SECONDS    measured seconds per ramp step (default 12)
-  BENCH_LIVE_MAX_STREAMS     ramp ceiling (default 64)
+  BENCH_LIVE_MAX_STREAMS     ramp ceiling (default 32)
   BENCH_LIVE_RAMP_P50_MS     a ramp step passes while the probe's capture→fetchable p50 is at most this (default 1000)
   BENCH_LIVE_RAMP_BEHIND_MS  … and no pusher has fallen further behind its real-time schedule (default 1000)
   BENCH_CHROMIUM             Chromium binary (default /usr/bin/chromium)`;
@@ -72,7 +72,7 @@ export function readLiveOptions(env: Record<string, string | undefined>): LiveOp
     catchUpRate: number('BENCH_LIVE_CATCHUP', 1.5, 1, false),
     cpuSeconds: number('BENCH_LIVE_CPU_SECONDS', 15, 1),
     stepSeconds: number('BENCH_LIVE_STEP_SECONDS', 12, 2),
-    maxStreams: number('BENCH_LIVE_MAX_STREAMS', 64, 1),
+    maxStreams: number('BENCH_LIVE_MAX_STREAMS', 32, 1),
     rampP50Ms: number('BENCH_LIVE_RAMP_P50_MS', 1000, 1),
     rampBehindMs: number('BENCH_LIVE_RAMP_BEHIND_MS', 1000, 1),
     chromium: env.BENCH_CHROMIUM || '/usr/bin/chromium',

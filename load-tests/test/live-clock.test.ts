@@ -152,6 +152,7 @@ describe('live options and the ramp', () => {
     expect(o.encoder).toEqual({ width: 1280, height: 720, fps: 30, bitrate: 2_500_000, keyframeSeconds: 1, preset: 'veryfast' });
     expect(o.ladder).toBe('720p:2500k,480p:1200k,360p:700k');
     expect(o.phases).toEqual(['latency', 'ladder', 'ramp']);
+    expect(o.maxStreams).toBe(32);
   });
 
   it('lists every bad setting at once', () => {
