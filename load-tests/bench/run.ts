@@ -2,6 +2,7 @@ import { runCleanups } from './cleanup.ts';
 import { FANOUT_ENV_HELP } from './fanout-options.ts';
 import { TIMELINE_ENV_HELP } from './timeline-options.ts';
 import { MESSAGING_ENV_HELP } from './messaging-options.ts';
+import { LIVE_ENV_HELP } from './live-options.ts';
 import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions } from './options.ts';
 
 /**
@@ -32,11 +33,15 @@ const SCENARIOS: Record<string, Scenario> = {
     summary: 'durable publish/send messages/s (single and batched), receive+ack with 4 consumers, publish→live receipt p50/p99 at 1,000 msg/s; PostgreSQL',
     run: async (options) => (await import('./messaging.ts')).runMessagingBenchmark(options),
   },
+  live: {
+    summary: 'live video: capture→LL-HLS part fetchable, glass-to-glass in hls.js (LL and classic), CPU per stream (passthrough, 3-rung ladder), concurrent passthrough streams',
+    run: async (options) => (await import('./live.ts')).runLiveBenchmark(options),
+  },
 };
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
-  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${TIMELINE_ENV_HELP}\n\n${MESSAGING_ENV_HELP}\n`;
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${TIMELINE_ENV_HELP}\n\n${MESSAGING_ENV_HELP}\n\n${LIVE_ENV_HELP}\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
