@@ -6,6 +6,11 @@ declare module 'node-media-server/src/session/rtmp_session.js' {
   interface NmsPacket {
     codec_type: number;
     flags: number;
+    dts: number;
+    pts: number;
+    /** Payload bytes of this message: `data` may be longer (a view of the parser's reused buffer). */
+    size: number;
+    data: Buffer;
   }
 
   interface NmsBroadcast {

@@ -95,7 +95,10 @@ export class RtmpIngest {
     const forward = session.onPacket;
     session.onPacket = (packet) => {
       if (held === null) return forward(packet);
-      if (held.length < MAX_HELD_PACKETS) held.push(packet);
+      // Copy: node-media-server parses every message of a chunk stream into one reused buffer
+      // and hands out views of it, so a held packet's bytes would be overwritten by the next
+      // message on its chunk stream (metadata, then AVC/AAC headers turned into frame data).
+      if (held.length < MAX_HELD_PACKETS) held.push({ ...packet, data: Buffer.from(packet.data.subarray(0, packet.size)) });
     };
     const register = session.onPush;
     session.onPush = () => {

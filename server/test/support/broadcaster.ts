@@ -18,15 +18,21 @@ export interface Broadcaster {
 
 /**
  * A test encoder: ffmpeg's test pattern and a sine tone, H.264 (1 s GOP) and AAC, in real time,
- * published over RTMP, as OBS would.
+ * published over RTMP, as OBS would. With `input`, a pre-encoded H.264/AAC file is re-streamed
+ * unchanged (`-c copy`, metadata included) instead.
  */
-export function broadcast(url: string, opts: { seconds?: number } = {}): Broadcaster {
+export function broadcast(url: string, opts: { seconds?: number; input?: string } = {}): Broadcaster {
+  const source = opts.input
+    ? ['-i', opts.input, '-c', 'copy']
+    : [
+        '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30',
+        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p',
+        '-c:a', 'aac', '-b:a', '64k',
+      ];
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'warning', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k',
+    ...source,
     ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
     '-f', 'flv', url,
   ];
