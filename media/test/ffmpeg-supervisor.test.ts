@@ -93,4 +93,43 @@ describe('ffmpeg supervisor', () => {
     await s.stop(5000);
     expect(exits).toEqual([{ code: 0, signal: null }]);
   });
+
+  it('logs the input closing at a stop as an expected end (info); before a stop, and other errors, stay errors', async () => {
+    const ends = [
+      '[error] rtmp://127.0.0.1:1935/live/k?pull=t: Input/output error',
+      '[error] Error writing trailer of pipe:1: Broken pipe',
+      '[error] Conversion failed!',
+    ];
+    const failure = '[error] Error closing file pipe:3: No space left on device';
+    const script = (delayMs: number) => `setTimeout(() => { process.stderr.write(${JSON.stringify([...ends, failure].join('\n') + '\n')}); process.exit(1); }, ${delayMs})`;
+
+    // The broadcaster is still there: ffmpeg losing its input is a failure (and a restart follows).
+    const crashed: Line[] = [];
+    let exited!: () => void;
+    const firstExit = new Promise<void>((r) => (exited = r));
+    const a = new FfmpegSupervisor({
+      ffmpegPath: process.execPath, command: fake(script(0)), log: memoryLog(crashed),
+      backoff: { initialMs: 5000, maxMs: 5000 }, stableMs: 60_000, onRun: () => {}, onExit: () => exited(),
+    });
+    a.start();
+    await firstExit;
+    await a.stop();
+    expect(crashed.filter((l) => l.msg === 'ffmpeg says').map((l) => l.level)).toEqual(['error', 'error', 'error', 'error']);
+
+    // A stop was asked for (the broadcaster left): the same end is expected; the disk failure is not.
+    const ended: Line[] = [];
+    const b = new FfmpegSupervisor({
+      ffmpegPath: process.execPath, command: fake(script(300)), log: memoryLog(ended),
+      backoff: { initialMs: 10, maxMs: 10 }, stableMs: 60_000, onRun: () => {}, onExit: () => {},
+    });
+    b.start();
+    await b.stop(5000);
+    const said = ended.filter((l) => l.msg === 'ffmpeg says');
+    expect(said.map((l) => [l.level, l.obj.ffmpeg, l.obj.expected])).toEqual([
+      ['info', 'rtmp://127.0.0.1:1935/live/k?pull=t: Input/output error', true],
+      ['info', 'Error writing trailer of pipe:1: Broken pipe', true],
+      ['info', 'Conversion failed!', true],
+      ['error', 'Error closing file pipe:3: No space left on device', undefined],
+    ]);
+  });
 });

@@ -20,6 +20,13 @@ export interface SupervisorOptions {
   onExit: (info: { code: number | null; signal: NodeJS.Signals | null; restarting: boolean }) => void | Promise<void>;
 }
 
+/**
+ * What ffmpeg says at error level when a stream ends normally: its RTMP input closes
+ * (`rtmp://…: Input/output error`, `End of file`, `Connection reset by peer`) or, once stopped,
+ * a pipe it writes to is gone (`Broken pipe`, also in `Error writing trailer of pipe:1: …`).
+ */
+const EXPECTED_END = /: (Input\/output error|End of file|Connection reset by peer|Broken pipe)$/;
+
 /** SIGTERM lets ffmpeg finish its last fragment; a child still alive after this is killed. */
 const STOP_GRACE_MS = 3000;
 
@@ -88,6 +95,7 @@ export class FfmpegSupervisor {
 
   private pipeStderr(stderr: Readable): void {
     let buf = '';
+    let endSeen = false;
     stderr.setEncoding('utf8');
     stderr.on('data', (d: string) => {
       buf += d;
@@ -97,6 +105,13 @@ export class FfmpegSupervisor {
         buf = buf.slice(i + 1);
         if (!line) continue;
         const { level, message } = classifyStderrLine(this.o.redact ? this.o.redact(line) : line);
+        // Once a stop was asked for (the broadcaster left, or the stream is being deleted), ffmpeg
+        // reporting its input or output closing is the expected end, not a failure.
+        if (level === 'error' && this.stopped && (EXPECTED_END.test(message) || (endSeen && message === 'Conversion failed!'))) {
+          endSeen = true;
+          this.o.log.info({ ffmpeg: message, expected: true }, 'ffmpeg says');
+          continue;
+        }
         this.o.log[level]({ ffmpeg: message }, 'ffmpeg says');
       }
     });
