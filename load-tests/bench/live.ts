@@ -32,7 +32,10 @@ import { createStorage, type BenchStorage } from './storage.ts';
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RESULTS_DIR = path.resolve(import.meta.dirname, '..', '..', 'bench-results');
-const PASSTHROUGH_ENV = { LOG_LEVEL: 'warn', MEDIA_SERVICE: 'inprocess', HLS_PART_MS: '333', HLS_SEGMENT_MS: '2000' } as const;
+/** HLS_PART_MS / HLS_SEGMENT_MS: the gateway's defaults unless set in the bench's environment (to compare settings). */
+const HLS_PART_MS = process.env.HLS_PART_MS || '333';
+const HLS_SEGMENT_MS = process.env.HLS_SEGMENT_MS || '1000';
+const PASSTHROUGH_ENV = { LOG_LEVEL: 'warn', MEDIA_SERVICE: 'inprocess', HLS_PART_MS, HLS_SEGMENT_MS } as const;
 
 interface Stream {
   id: string;
@@ -476,7 +479,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
     const targets: Table = { headers: ['target', 'measured', 'met'], rows: targetRows };
     const heading =
       `${startedAt.slice(0, 10)} · ${durationSeconds.toFixed(0)} s · encoder ${enc.width}x${enc.height}@${enc.fps} x264 ${enc.preset} zerolatency ${enc.bitrate / 1000} kbit/s, keyframe ${enc.keyframeSeconds} s · ` +
-      `HLS parts 333 ms, segments 2 s · ${host.cpus} cores (${host.cpuModel}) shared by encoders, gateway, ffmpeg, harness and Chromium · Node ${host.node} · load average at the end ${os
+      `HLS parts ${HLS_PART_MS} ms, segments ${Number(HLS_SEGMENT_MS) / 1000} s · ${host.cpus} cores (${host.cpuModel}) shared by encoders, gateway, ffmpeg, harness and Chromium · Node ${host.node} · load average at the end ${os
         .loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`;

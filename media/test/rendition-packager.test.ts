@@ -99,6 +99,25 @@ describe('rendition packager', () => {
     expect(p.peakBandwidth).toBeGreaterThan(0);
   });
 
+  it('with the default 1 s segments and a keyframe a second: one keyframe-aligned segment a second, TARGETDURATION 1', async () => {
+    const store = new MemoryHlsStore();
+    const p = new RenditionPackager({ prefix: 'o/source/', store, partTarget: 0.333, segmentTarget: 1, windowSegments: 0, onError: (e) => expect.fail(e.message) });
+    p.startRun();
+    feed(p, fmp4);
+    await p.endRun();
+    const live = parse((await store.get('o/source/index.m3u8'))!.toString()) as types.MediaPlaylist;
+    expect(live.targetDuration).toBe(1);
+    expect(live.partTargetDuration).toBeCloseTo(0.333, 3);
+    expect(live.lowLatencyCompatibility).toMatchObject({ canBlockReload: true });
+    expect(live.lowLatencyCompatibility!.partHoldBack).toBeGreaterThanOrEqual(3 * 0.333 - 1e-9);
+    await p.finish();
+    const pl = parse((await store.get('o/source/index.m3u8'))!.toString()) as types.MediaPlaylist;
+    expect(pl.segments.map((s) => Math.round(s.duration * 10) / 10)).toEqual([1, 1, 1, 1, 1]);
+    for (const s of pl.segments) expect(Math.round(s.duration)).toBeLessThanOrEqual(pl.targetDuration);
+    expect(p.playlist.segments.every((s) => s.parts[0]!.independent)).toBe(true);
+    expect(p.playlist.segments.map((s) => s.parts.length)).toEqual([4, 4, 4, 4, 4]); // three of 85–100 % and a short last
+  });
+
   it('a second run starts a new init and a discontinuity; a window drops old segments', async () => {
     const store = new MemoryHlsStore();
     const p = new RenditionPackager({ prefix: 'w/x/', store, partTarget: 0.333, segmentTarget: 2, windowSegments: 4, onError: (e) => expect.fail(e.message) });

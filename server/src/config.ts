@@ -239,7 +239,7 @@ export const configSchema = z
     /** LL-HLS part target in milliseconds (EXT-X-PART-INF PART-TARGET). */
     HLS_PART_MS: int(100, 2000).default(333),
     /** Segment target in milliseconds: a segment closes at the first keyframe past it. */
-    HLS_SEGMENT_MS: int(500, 10_000).default(2000),
+    HLS_SEGMENT_MS: int(500, 10_000).default(1000),
     /** Segments kept in a media playlist; 0 keeps them all, so the ended stream plays whole as VOD. */
     HLS_WINDOW_SEGMENTS: int(0, 100_000).default(0),
     /** Transcoded renditions besides the source, e.g. 720p:2500k,480p:1200k; empty passes the source through only. */
