@@ -17,8 +17,8 @@ afterAll(async () => {
   if (gw?.child.exitCode === null) gw.child.kill('SIGKILL');
 });
 
-/** The last JSON log line with this message. */
-function logged(msg: string): Record<string, unknown> | undefined {
+/** The last JSON log line with this message (of this stream). */
+function logged(msg: string, streamId?: string): Record<string, unknown> | undefined {
   return gw.logs
     .map((l) => {
       try {
@@ -27,9 +27,33 @@ function logged(msg: string): Record<string, unknown> | undefined {
         return {};
       }
     })
-    .filter((j) => j.msg === msg)
+    .filter((j) => j.msg === msg && (streamId === undefined || j.streamId === streamId))
     .pop();
 }
+
+it('a broadcast that ends normally logs no error from its ffmpeg', async () => {
+  const api = makeApi(gw.url);
+  const reg = await api('POST', '/v1/auth/register', { body: { handle: `end${process.pid % 100000}`, email: `e${process.pid}@example.test`, password: 'correct horse battery' } });
+  expect(reg.status).toBe(201);
+  const s = await api('POST', '/v1/streams', { token: reg.body.accessToken, body: { title: 'normal end' } });
+  expect(s.status).toBe(201);
+  const b = broadcast(`${s.body.ingest.rtmp}/${s.body.streamKey}`);
+  await eventually(async () => (await api('GET', `/hls/${s.body.id}/source/index.m3u8`)).status === 200, 15_000, 'the playlist');
+  await b.stop(); // the encoder closes its RTMP connection
+  const lines = () =>
+    gw.logs.flatMap((l) => {
+      try {
+        const j = JSON.parse(l) as Record<string, unknown>;
+        return j.streamId === s.body.id ? [j] : [];
+      } catch {
+        return [];
+      }
+    });
+  await eventually(() => lines().some((j) => j.msg === 'stream ended'), 15_000, 'the stream to end');
+  const said = lines().filter((j) => j.msg === 'ffmpeg says');
+  expect(said.filter((j) => (j.level as number) >= 50)).toEqual([]);
+  expect(said.some((j) => j.level === 30 && j.expected === true && /Input\/output error$/.test(j.ffmpeg as string))).toBe(true);
+});
 
 it('a SIGKILLed gateway leaves no ffmpeg behind', async () => {
   const api = makeApi(gw.url);
@@ -38,7 +62,7 @@ it('a SIGKILLed gateway leaves no ffmpeg behind', async () => {
   const s = await api('POST', '/v1/streams', { token: reg.body.accessToken, body: { title: 'orphan check' } });
   expect(s.status).toBe(201);
   caster = broadcast(`${s.body.ingest.rtmp}/${s.body.streamKey}`);
-  const started = await eventually(() => logged('ffmpeg started'), 15_000, 'ffmpeg to start');
+  const started = await eventually(() => logged('ffmpeg started', s.body.id), 15_000, 'ffmpeg to start');
   const pid = started.ffmpegPid as number;
   expect(processGone(pid)).toBe(false);
   // Packaging is under way: the media playlist exists.
