@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { parse, types } from 'hls-parser';
+import { parse, setOptions, types } from 'hls-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertService, FFMPEG, ffmpegAvailable } from '../../server/test/support/services.ts';
 import { parseFragment, parseInit } from '../src/hls/fmp4.ts';
@@ -101,10 +101,25 @@ describe('rendition packager', () => {
 
   it('with the default 1 s segments and a keyframe a second: one keyframe-aligned segment a second, TARGETDURATION 1', async () => {
     const store = new MemoryHlsStore();
+    // Every playlist version a player could fetch must be valid, including those written at a
+    // segment boundary (a segment's short last part must never show up as a middle part).
+    const written: string[] = [];
+    const put = store.put.bind(store);
+    store.put = (key: string, body: Buffer) => {
+      if (key.endsWith('index.m3u8')) written.push(body.toString());
+      return put(key, body);
+    };
     const p = new RenditionPackager({ prefix: 'o/source/', store, partTarget: 0.333, segmentTarget: 1, windowSegments: 0, onError: (e) => expect.fail(e.message) });
     p.startRun();
     feed(p, fmp4);
     await p.endRun();
+    expect(written.length).toBeGreaterThan(10);
+    setOptions({ strictMode: true });
+    try {
+      for (const text of written) expect(() => parse(text), text).not.toThrow();
+    } finally {
+      setOptions({ strictMode: false });
+    }
     const live = parse((await store.get('o/source/index.m3u8'))!.toString()) as types.MediaPlaylist;
     expect(live.targetDuration).toBe(1);
     expect(live.partTargetDuration).toBeCloseTo(0.333, 3);

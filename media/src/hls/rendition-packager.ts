@@ -67,7 +67,7 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
   /** A new ffmpeg run starts writing; whatever the previous one left unfinished is closed first. */
   startRun(): void {
     this.enqueue(async () => {
-      await this.closeOpen();
+      if (await this.closeOpen()) await this.writePlaylist();
       this.run++;
       this.splitter = new BoxSplitter();
       this.pendingPrefix = [];
@@ -144,7 +144,10 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
       const longEnough = info.independent && done >= this.o.segmentTarget - this.o.partTarget / 4;
       // Without a keyframe in time, cut anyway: EXTINF must not round above TARGETDURATION.
       const tooLong = done + info.duration > p.targetDuration + 0.49;
-      if (longEnough || tooLong) await this.closeOpen();
+      if (longEnough || tooLong) {
+        await this.closeOpen();
+        await this.writePlaylist();
+      }
     }
     if (!p.open) {
       p.open = { msn: this.nextMsn++, map: this.initName, discontinuity: this.discontinuityNext, parts: [] };
@@ -165,8 +168,12 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
     if ((b.duration >= target * 0.85 && b.duration + info.duration > target - 0.001) || b.duration >= target) await this.publishPart();
   }
 
-  /** The fragments gathered so far become the open segment's next part. */
-  private async publishPart(): Promise<void> {
+  /**
+   * The fragments gathered so far become the open segment's next part; `write` publishes the
+   * playlist at once (not for a segment's last part: the playlist would show it as a middle part,
+   * shorter than the 85 % the spec allows, followed by a preload hint of a part that never comes).
+   */
+  private async publishPart(write = true): Promise<void> {
     const open = this.playlist.open;
     const b = this.building;
     if (!open || b.bytes.length === 0) return;
@@ -177,17 +184,18 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
     this.openBytes.push(bytes);
     open.parts.push(part);
     this.playlist.preloadHint = `seg${open.msn}.${open.parts.length}.m4s`;
-    await this.writePlaylist();
+    if (write) await this.writePlaylist();
   }
 
-  private async closeOpen(): Promise<void> {
-    await this.publishPart();
+  /** Closes the open segment with the parts it has; says whether the playlist changed (the caller writes it). */
+  private async closeOpen(): Promise<boolean> {
+    await this.publishPart(false);
     const p = this.playlist;
     const open = p.open;
-    if (!open) return;
+    if (!open) return false;
     p.open = null;
     p.preloadHint = null;
-    if (open.parts.length === 0) return;
+    if (open.parts.length === 0) return false;
     const duration = open.parts.reduce((s, x) => s + x.duration, 0);
     const bytes = Buffer.concat(this.openBytes);
     this.openBytes = [];
@@ -211,6 +219,7 @@ export class RenditionPackager extends EventEmitter<{ update: [] }> {
       if (p.segments[0]?.discontinuity) p.discontinuitySequence++;
       await this.o.store.delete(this.o.prefix + gone.uri);
     }
+    return true;
   }
 
   private async writePlaylist(): Promise<void> {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, types } from 'hls-parser';
+import { parse, setOptions, types } from 'hls-parser';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { broadcast, eventually, type Broadcaster } from '../support/broadcaster.ts';
 import { assertService, FFMPEG, ffmpegAvailable } from '../support/services.ts';
@@ -33,9 +33,12 @@ beforeAll(async () => {
   ]);
   expect(made.status, made.stderr?.toString()).toBe(0);
   t = await startTestGateway('pglite', 'uws');
+  // Every playlist fetched must be valid LL-HLS (hls-parser throws instead of printing a warning).
+  setOptions({ strictMode: true });
 }, 60_000);
 
 afterAll(async () => {
+  setOptions({ strictMode: false });
   await Promise.all(casters.map((c) => c.stop()));
   await t?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
