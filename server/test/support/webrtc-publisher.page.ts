@@ -20,7 +20,12 @@ declare const window: Record<string, unknown>;
 declare const location: { origin: string };
 
 export interface PublishOptions {
-  user: string;
+  /** The test server's handshake (`auth: {user}`); or `token` for a real gateway. */
+  user?: string;
+  /** An access token: sign in to a real gateway's socket (at `url`) as its owner would. */
+  token?: string;
+  /** The Socket.IO server; default: the page's own origin. */
+  url?: string;
   streamId: string;
   /** Force this video codec (e.g. 'video/VP8'); default: the router's preference. */
   videoCodec?: string;
@@ -37,7 +42,8 @@ export interface PublishResult {
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 
 async function publish(o: PublishOptions): Promise<PublishResult> {
-  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(location.origin, { auth: { user: o.user }, transports: ['websocket'], reconnection: false });
+  const auth = o.token ? { token: o.token } : { user: o.user };
+  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(o.url ?? location.origin, { auth, transports: ['websocket'], reconnection: false });
   socket = s;
   await new Promise<void>((resolve, reject) => {
     s.once('connect', () => resolve());
