@@ -82,7 +82,8 @@ describe('WebRTC broadcast through the gateway: go-live, LL-HLS, end', () => {
         const r = await hls('source/index.m3u8');
         if (r.status !== 200) return undefined;
         const pl = parse(r.text) as types.MediaPlaylist;
-        return pl.segments.length >= 1 ? pl : undefined;
+        // A complete segment (the one being written has only its parts listed so far).
+        return pl.segments[0]?.uri && pl.segments[0].duration > 0 ? pl : undefined;
       },
       45_000,
       'a complete segment in the source playlist',
