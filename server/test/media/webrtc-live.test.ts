@@ -125,4 +125,24 @@ describe('WebRTC broadcast through the gateway: go-live, LL-HLS, end', () => {
     expect((await t.api('GET', `/v1/streams/${stream.id}`)).body.status).toBe('ended');
     expect(t.gw.live.media!.session(stream.id)).toBeUndefined();
   }, 40_000);
+
+  it('deleting a live WebRTC stream cuts the browser off and stops ffmpeg', async () => {
+    const r = await t.api('POST', '/v1/streams', { token: owner.accessToken, body: { title: 'to be deleted' } });
+    const id = r.body.id as string;
+    const live = collect(fanSocket, 'stream:live');
+    const p = await browser.newPage();
+    await p.goto(pages.url);
+    const published = (await p.evaluate((o) => (globalThis as any).flockPublish(o), { url: t.url, token: owner.accessToken, streamId: id })) as PublishResult;
+    await live.next((x) => x.stream.id === id, 20_000);
+    const session = await eventually(() => t.gw.live.media!.session(id), 5000, 'the live session');
+    const ffmpegPid = await eventually(() => session.ffmpegPid, 10_000, 'ffmpeg');
+    expect((await t.api('DELETE', `/v1/streams/${id}`, { token: owner.accessToken })).status).toBe(204);
+    expect(t.gw.live.media!.session(id)).toBeUndefined();
+    await eventually(() => { try { process.kill(ffmpegPid, 0); return false; } catch { return true; } }, 10_000, 'ffmpeg to exit');
+    // The browser's transport is gone on the server: producing on it is NOT_FOUND (it was VALIDATION, "already produced", while open).
+    const again = { transportId: published.transportId, kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }] } };
+    const res = (await p.evaluate((req) => (globalThis as any).flockCall('webrtc:produce', req), again)) as { ok: boolean; error?: { code: string } };
+    expect(res).toMatchObject({ ok: false, error: { code: 'FLOCK_ERR_NOT_FOUND' } });
+    await p.close();
+  }, 60_000);
 });

@@ -37,6 +37,7 @@ export interface PublishResult {
   handler: string;
   /** Whether this browser and the router share H264 (then the router's preference picks it). */
   canSendH264: boolean;
+  transportId: string;
 }
 
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
@@ -88,8 +89,12 @@ async function publish(o: PublishOptions): Promise<PublishResult> {
     audioCodec: ap.rtpParameters.codecs[0]!.mimeType,
     handler: device.handlerName,
     canSendH264: device.rtpCapabilities.codecs?.some((c) => c.mimeType.toLowerCase() === 'video/h264') ?? false,
+    transportId: t.transportId,
   };
 }
 
 window.flockPublish = publish;
 window.flockDisconnect = () => socket?.disconnect();
+/** Any acknowledged event on the publisher's socket; resolves with the ack. */
+window.flockCall = (event: string, req: object): Promise<Ack<object>> =>
+  new Promise((resolve) => (socket as unknown as { emit(e: string, r: object, ack: (res: Ack<object>) => void): void }).emit(event, req, resolve));
