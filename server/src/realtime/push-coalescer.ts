@@ -16,15 +16,6 @@
  * a lone push (a quiet gateway, or 5 tweets a second) gains no latency, and
  * under load the pushes leave in batches at most `windowMs` apart.
  *
- * A busy loop: uWS writes a batch when the event-loop iteration ends, which
- * for thousands of sockets blocks the loop for tens of ms — longer than the
- * window, whose timer then fires late and finds nothing queued, because the
- * pushes that were on their way (transactions waiting for the loop) had no
- * turn to arrive. Going idle there would emit each of them alone, one per
- * blocked iteration, for ever. So a window whose timer fired at least a whole
- * window late and empty opens one more window instead: pushes wait at most
- * `windowMs` more, and only while the loop is lagging that much.
- *
  * Contract: pushes are emitted in the order they were queued, at most
  * `windowMs` after they were queued (at once when `maxBatch` are waiting);
  * nothing is added to or dropped from the at-most-once guarantee. With
@@ -41,8 +32,6 @@ export class PushCoalescer {
       windowMs: number;
       /** This many waiting pushes are emitted at once, without waiting for the window to close. */
       maxBatch: number;
-      /** Clock in ms (tests); default performance.now. */
-      now?: () => number;
       /** Called with the size of every emitted batch. */
       onFlush?: (size: number) => void;
       /** An emit that throws is reported here; the rest of the batch still goes out. */
@@ -56,8 +45,8 @@ export class PushCoalescer {
       return;
     }
     if (this.timer === null) {
-      this.openWindow(); // first, so a window counts the time its own emit takes
       this.run([emit]);
+      this.openWindow();
       return;
     }
     this.queue.push(emit);
@@ -70,17 +59,11 @@ export class PushCoalescer {
   }
 
   private openWindow(): void {
-    const now = this.o.now ?? performance.now.bind(performance);
-    const due = now() + this.o.windowMs;
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.queue.length === 0) {
-        // Fired a whole window late: the loop was blocked (writing the last batch), so pushes are likely on their way.
-        if (now() - due >= this.o.windowMs) this.openWindow();
-        return; // otherwise idle again
-      }
-      this.openWindow();
+      if (this.queue.length === 0) return; // idle again
       this.emitQueued();
+      this.openWindow();
     }, this.o.windowMs);
   }
 

@@ -45,45 +45,6 @@ describe('PushCoalescer', () => {
     expect(batches).toEqual([1, 2, 1, 1]);
   });
 
-  it('keeps the window open once more when its timer fired a whole window late (a blocked loop), then goes idle', () => {
-    let lag = 0;
-    const emitted: string[] = [];
-    const batches: number[] = [];
-    const c = new PushCoalescer({ windowMs: 10, maxBatch: 100, now: () => Date.now() + lag, onFlush: (n) => batches.push(n), onError: () => {} });
-    // Writing 'a' blocks the loop for 40 ms: the window's timer fires 30 ms late and empty.
-    c.push(() => {
-      emitted.push('a');
-      lag += 40;
-    });
-    vi.advanceTimersByTime(10);
-    expect(vi.getTimerCount()).toBe(1); // not idle: one more window
-    c.push(() => emitted.push('b'));
-    c.push(() => emitted.push('c'));
-    expect(emitted).toEqual(['a']); // b and c arrived after the blocked iteration: they wait together
-    vi.advanceTimersByTime(10);
-    expect(emitted).toEqual(['a', 'b', 'c']);
-    expect(batches).toEqual([1, 2]);
-    // Windows that close on time and empty make it idle, as before.
-    vi.advanceTimersByTime(10);
-    expect(vi.getTimerCount()).toBe(0);
-    c.push(() => emitted.push('d'));
-    expect(emitted).toEqual(['a', 'b', 'c', 'd']);
-  });
-
-  it('goes idle after a window that fired late by less than a window', () => {
-    let lag = 0;
-    const emitted: string[] = [];
-    const c = new PushCoalescer({ windowMs: 10, maxBatch: 100, now: () => Date.now() + lag, onError: () => {} });
-    c.push(() => {
-      emitted.push('a');
-      lag += 9;
-    });
-    vi.advanceTimersByTime(10);
-    expect(vi.getTimerCount()).toBe(0);
-    c.push(() => emitted.push('b'));
-    expect(emitted).toEqual(['a', 'b']);
-  });
-
   it('emits a full batch without waiting for the window to close', () => {
     const { push, emitted, batches } = make(1000, 3);
     push('a');
