@@ -42,7 +42,7 @@ function hlsFfmpeg(source: WebRtcIngestSource, outDir: string): { child: ChildPr
       '-nostdin',
       ...source.inputArgs(),
       '-map', '0:v:0', '-map', '0:a:0',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25', '-fps_mode', 'passthrough',
       '-c:a', 'aac', '-b:a', '64k',
       '-f', 'hls', '-hls_time', '1', '-hls_segment_type', 'fmp4', '-hls_list_size', '0',
       path.join(outDir, 'index.m3u8'),
