@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../../server/test/support/gateway-process.ts';
 import { broadcast, eventually, type Broadcaster } from '../../server/test/support/broadcaster.ts';
 import { assertService, ffmpegAvailable } from '../../server/test/support/services.ts';
+import { assertMediaTool, CHROMIUM_ARGS, testWorkerBin } from '../../server/test/support/media-tools.ts';
 import { buildDemo } from '../scripts/build.ts';
 
 const CHROMIUM = process.env.FLOCK_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -65,15 +66,18 @@ describe('the demo web app in Chromium', () => {
   beforeAll(async () => {
     assertService('chromium', existsSync(CHROMIUM));
     assertService('ffmpeg', ffmpegAvailable());
+    assertMediaTool('mediasoup');
     mkdirSync(ARTIFACTS, { recursive: true });
     webDir = mkdtempSync(path.join(tmpdir(), 'flock-demo-'));
     await buildDemo(webDir);
-    starting = startGatewayProcess({ DATA_DIR: 'memory://', WEB_APP_DIR: webDir });
+    // WebRTC ingest on loopback: the go-live page publishes Chromium's fake camera to it.
+    starting = startGatewayProcess({ DATA_DIR: 'memory://', WEB_APP_DIR: webDir, MEDIASOUP_WORKER_BIN: testWorkerBin()!, WEBRTC_LISTEN_IP: '127.0.0.1' });
     gateway = await starting;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      // A fake camera and microphone without a permission prompt, loopback ICE candidates.
+      args: CHROMIUM_ARGS,
     });
     a = await open(`ra${run}`);
     b = await open(`wb${run}`);
@@ -196,6 +200,32 @@ describe('the demo web app in Chromium', () => {
     expect(await a.page.getByRole('heading', { name: 'my first stream' }).count()).toBe(1);
     await a.page.screenshot({ path: path.join(ARTIFACTS, 'player.png'), fullPage: true });
   }, 90_000);
+
+  it('B goes live from the go-live page with the camera (WebRTC): A is notified, HLS appears, leaving ends it', async () => {
+    await b.page.goto(`${gateway.url}/#/go-live`);
+    await b.page.getByLabel('Title').fill('from my camera');
+    await b.page.getByRole('button', { name: 'Create stream' }).click();
+    // The RTMP details are there too, for OBS.
+    expect(await b.page.getByLabel('Server').inputValue()).toMatch(/^rtmp:\/\//);
+    const id = (await b.page.getByLabel(/^Stream key/).inputValue()).split('_')[0]!;
+    await b.page.getByRole('button', { name: 'Start camera and go live' }).click();
+    await expect.poll(() => b.page.locator('.webrtc [role=status]').textContent(), { timeout: 30_000 }).toBe('You are live.');
+    await eventually(async () => ((await (await fetch(`${gateway.url}/v1/streams/${id}`)).json()) as { status: string }).status === 'live', 20_000, 'the stream to go live');
+    // A follows B: the live notification arrives on A's page.
+    await a.page.getByRole('link', { name: /Notifications/ }).click();
+    await a.page.locator('.notifications li', { hasText: `@${b.handle} is live now` }).waitFor({ timeout: 10_000 });
+    // The same LL-HLS pipeline as RTMP: ffmpeg transcodes the browser's video into the source rendition.
+    await eventually(async () => {
+      const r = await fetch(`${gateway.url}/hls/${id}/source/index.m3u8`);
+      return r.status === 200 && /#EXTINF/.test(await r.text());
+    }, 30_000, 'a segment in the source playlist');
+    await b.page.screenshot({ path: path.join(ARTIFACTS, 'go-live-camera.png'), fullPage: true });
+
+    // Leaving the page stops the camera and closes the transport: the stream ends, the playlist gets ENDLIST.
+    await b.page.getByRole('link', { name: 'Home' }).click();
+    await eventually(async () => ((await (await fetch(`${gateway.url}/v1/streams/${id}`)).json()) as { status: string }).status === 'ended', 20_000, 'the stream to end');
+    await eventually(async () => /#EXT-X-ENDLIST/.test(await (await fetch(`${gateway.url}/hls/${id}/source/index.m3u8`)).text()), 10_000, 'ENDLIST');
+  }, 120_000);
 
   it('logging out ends the session and forgets the tokens', async () => {
     await a.page.getByRole('button', { name: 'Log out' }).click();

@@ -17,7 +17,12 @@ const send = (m: FromWorker) => process.send?.(m);
 let sockets: ClientSocket[] = [];
 let perSocket: number[] = [];
 const histogram = new LatencyHistogram();
-let counts = new Map<string, number>();
+/** Per tweet id of the phase: receipts so far, and its createdAt in ms (parsed once per tweet, not once per delivery). */
+interface TweetTally {
+  n: number;
+  createdAtMs: number;
+}
+let tallies = new Map<string, TweetTally>();
 let phase = 'idle';
 let received = 0;
 let firstReceiptAt: number | null = null;
@@ -30,12 +35,17 @@ let waiting: { missing: Set<string>; ids: string[]; timer: NodeJS.Timeout } | nu
 function onTweet(index: number, e: TweetEvent): void {
   const now = Date.now();
   received++;
-  perSocket[index] = (perSocket[index] ?? 0) + 1;
+  perSocket[index]!++;
   firstReceiptAt ??= now;
   lastReceiptAt = now;
-  histogram.record(now - Date.parse(e.tweet.createdAt));
-  const n = (counts.get(e.id) ?? 0) + 1;
-  counts.set(e.id, n);
+  let tally = tallies.get(e.id);
+  if (tally === undefined) {
+    tally = { n: 0, createdAtMs: Date.parse(e.tweet.createdAt) };
+    tallies.set(e.id, tally);
+  }
+  // Every delivery of one id carries the same createdAt (the server serializes one tweet object per push).
+  histogram.record(now - tally.createdAtMs);
+  const n = ++tally.n;
   if (n === sockets.length) {
     send({ t: 'done', id: e.id });
     if (waiting?.missing.delete(e.id) && waiting.missing.size === 0) answer(false);
@@ -92,7 +102,7 @@ async function connectAll(kind: BenchClientKind, targets: SocketTarget[], concur
 function startPhase(name: string): void {
   phase = name;
   histogram.clear();
-  counts = new Map();
+  tallies = new Map();
   received = 0;
   firstReceiptAt = null;
   lastReceiptAt = null;
@@ -107,8 +117,8 @@ function answer(timedOut: boolean): void {
     phase,
     sockets: sockets.length,
     received,
-    counts: Object.fromEntries(waiting.ids.map((id) => [id, counts.get(id) ?? 0])),
-    unexpected: [...counts].reduce((n, [id, c]) => (expected.has(id) ? n : n + c), 0),
+    counts: Object.fromEntries(waiting.ids.map((id) => [id, tallies.get(id)?.n ?? 0])),
+    unexpected: [...tallies].reduce((n, [id, t]) => (expected.has(id) ? n : n + t.n), 0),
     minPerSocket: perSocket.length === 0 ? 0 : Math.min(...perSocket),
     maxPerSocket: perSocket.length === 0 ? 0 : Math.max(...perSocket),
     histogram: histogram.entries(),
@@ -123,7 +133,7 @@ function answer(timedOut: boolean): void {
 }
 
 function expect(ids: string[], timeoutMs: number): void {
-  const missing = new Set(ids.filter((id) => (counts.get(id) ?? 0) < sockets.length));
+  const missing = new Set(ids.filter((id) => (tallies.get(id)?.n ?? 0) < sockets.length));
   waiting = { missing, ids, timer: setTimeout(() => answer(true), timeoutMs) };
   if (missing.size === 0) answer(false);
 }

@@ -3,7 +3,7 @@
 # `worker/` sources, against Debian's libraries, without downloading anything, and caches it by
 # version:
 #
-#   ${XDG_CACHE_HOME:-$HOME/.cache}/flock/mediasoup-worker/<version>/mediasoup-worker
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/flock/mediasoup-worker/<version>-r<build revision>/mediasoup-worker
 #
 # A second run for the same version finds the binary and does nothing. The last line printed is
 # the binary's path (point MEDIASOUP_WORKER_BIN at it, or let the gateway find it there).
@@ -38,8 +38,12 @@ pkg_dir="$(cd "$repo/media" &&
 version="$(node -p "require('$pkg_dir/package.json').version")"
 [ -d "$pkg_dir/worker" ] || die "$pkg_dir has no worker/ sources"
 
+# The build revision: raised whenever this script builds a different binary from the same
+# mediasoup version (a changed shim or source patch), so a worker cached by an older script is
+# not reused. media/src/webrtc/worker-bin.ts (WORKER_BUILD_REVISION) looks in the same place.
+build_revision=2
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/flock/mediasoup-worker"
-out_dir="$cache_root/$version"
+out_dir="$cache_root/$version-r$build_revision"
 out_bin="$out_dir/mediasoup-worker"
 
 if [ -x "$out_bin" ]; then
@@ -89,6 +93,39 @@ if [ ! -f "$work/.copied" ]; then
 fi
 subs="$src/subprojects"
 rm -f "$subs"/*.wrap
+
+# Source fix (idempotent, checked): mediasoup's BIO callback on the DTLS write BIO returns 1 for
+# every call except one with operationType == BIO_CB_RETURN exactly, which never happens (the
+# after-call is always BIO_CB_RETURN | <op>). So every BIO_ctrl on that BIO answers 1, including
+# BIO_get_ktls_send(): Debian's OpenSSL is built with kernel-TLS support (mediasoup's own OpenSSL
+# wrap is not), believes the memory BIO sends through kernel TLS, allocates no record write
+# buffer, and the worker dies with SIGSEGV writing the first DTLS record (the answer to the
+# browser's ClientHello). The fix passes the BIO's own answer through for the two kernel-TLS
+# queries; every other call answers as before (docs/media-webrtc.md, "The DTLS crash").
+python3 - "$src/src/RTC/DtlsTransport.cpp" <<'PY' || die "could not patch DtlsTransport.cpp (mediasoup changed it?)"
+import sys
+path = sys.argv[1]
+text = open(path).read()
+fixes = [
+    ("  int /*argi*/,\n", "  int argi,\n"),
+    (
+        "long resultOfcallback = (operationType == BIO_CB_RETURN) ? static_cast<long>(ret) : 1;",
+        "long resultOfcallback =\n"
+        "\t  (operationType == BIO_CB_RETURN ||\n"
+        "\t   (operationType == (BIO_CB_CTRL | BIO_CB_RETURN) &&\n"
+        "\t    (argi == BIO_CTRL_GET_KTLS_SEND || argi == BIO_CTRL_GET_KTLS_RECV)))\n"
+        "\t    ? static_cast<long>(ret)\n"
+        "\t    : 1;",
+    ),
+]
+for old, new in fixes:
+    if new in text:
+        continue
+    if text.count(old) != 1:
+        sys.exit("DtlsTransport.cpp: the line to fix was not found: " + old.strip())
+    text = text.replace(old, new)
+open(path, "w").write(text)
+PY
 
 # write_if_changed FILE: stdin into FILE unless FILE already holds exactly that (an unchanged
 # shim keeps its mtime, so a resumed build does not recompile what includes it).

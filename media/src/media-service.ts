@@ -44,7 +44,7 @@ export function ffmpegAvailable(path: string): Promise<boolean> {
  * embedded default, or alone (media/src/main.ts).
  */
 export class MediaService {
-  private readonly sessions = new Map<string, { session: LiveSession; packager: StreamPackager }>();
+  private readonly sessions = new Map<string, { session: LiveSession; packager: StreamPackager; source: IngestSource }>();
   readonly rtmp: RtmpIngest;
   readonly origin: HlsOrigin;
   private closed = false;
@@ -100,11 +100,12 @@ export class MediaService {
       log,
       onRestart: () => this.o.onFfmpegRestart?.(streamId),
     });
-    this.sessions.set(streamId, { session, packager });
+    this.sessions.set(streamId, { session, packager, source });
     session.start();
     void source.ended.then(async () => {
       await session.stop(2000);
-      this.sessions.delete(streamId);
+      // Not a newer broadcast of the same stream that started meanwhile.
+      if (this.sessions.get(streamId)?.session === session) this.sessions.delete(streamId);
     });
     return true;
   }
@@ -118,6 +119,7 @@ export class MediaService {
   async stop(streamId: string): Promise<void> {
     const s = this.sessions.get(streamId);
     this.rtmp.disconnect(streamId);
+    s?.source.disconnect?.();
     if (s) {
       await s.session.stop();
       this.sessions.delete(streamId);

@@ -12,6 +12,8 @@ import { TopicService } from './messaging/topics.ts';
 import { messagingRoutes } from './routes/messaging-routes.ts';
 import { StreamFeature } from './realtime/stream-feature.ts';
 import { liveVideo, type LiveVideo } from './live/live-video.ts';
+import { startLiveWebRtc } from './live/live-webrtc.ts';
+import { WebRtcFeature } from './realtime/webrtc-feature.ts';
 import { CompositeVerifier } from './auth/composite-verifier.ts';
 import { SessionCache } from './auth/session-cache.ts';
 import { ClusterBus, LocalBus, type InvalidationBus } from './cache/invalidation-bus.ts';
@@ -188,8 +190,10 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     // Live video: stream records, routes, and the media service (in-process by default).
     let gatewayUrl = '';
     let streamFeature: StreamFeature | null = null;
+    let webrtcAvailable = () => false;
     const live = liveVideo(deps, metrics, {
       gatewayUrl: () => gatewayUrl,
+      webrtc: () => webrtcAvailable(),
       viewers: (id) => streamFeature?.viewers(id) ?? Promise.resolve(0),
       redis: redisClients,
     });
@@ -232,6 +236,11 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const livePush = new LivePush({ config, db, log, metrics, events, sockets });
     streamFeature = new StreamFeature({ config, db, log, metrics, ids, limiter, events, io: sockets.io, livePush });
     sockets.use(streamFeature);
+    // WebRTC ingest (docs/media-webrtc.md): without a mediasoup worker, one warning and RTMP only.
+    const webrtc = await startLiveWebRtc(config, live, log);
+    closers.unshift(() => webrtc.close());
+    webrtcAvailable = () => webrtc.unavailableReason === null;
+    sockets.use(new WebRtcFeature({ signaling: webrtc, log }));
     worker.start();
     closers.unshift(() => sockets.close());
     metrics.transport.set({ transport: transport.name, fallback: String(fallback !== null), reason: transport.reason }, 1);

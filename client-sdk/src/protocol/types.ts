@@ -245,7 +245,10 @@ export interface LiveStream {
 /** Where a broadcaster publishes: RTMP `${ingest.rtmp}/${streamKey}` (OBS: server and stream key). */
 export interface StreamIngest {
   rtmp: string;
-  /** Present where WebRTC ingest (mediasoup) is available. */
+  /**
+   * Present where WebRTC ingest (mediasoup) is available: the gateway URL whose socket serves the
+   * `webrtc:*` signaling events (publish as the stream's owner, signed in on that socket).
+   */
   webrtc?: string;
 }
 

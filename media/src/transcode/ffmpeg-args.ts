@@ -50,7 +50,10 @@ function fmp4Output(fd: number, partTarget: number): string[] {
 }
 
 function h264(bitrate: number | null, keyframeInterval: number): string[] {
-  const args = ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p'];
+  // passthrough: encode the frames that arrive, with their timestamps. Without it ffmpeg picks a
+  // constant frame rate for the mp4 muxer from the input's; an RTP (WebRTC) input has none but its
+  // 90 kHz clock, so ffmpeg duplicated every frame ~3,000 times (90k fps) and fell behind at once.
+  const args = ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-fps_mode', 'passthrough'];
   if (bitrate) args.push('-b:v', String(bitrate), '-maxrate', String(bitrate), '-bufsize', String(bitrate * 2));
   args.push('-force_key_frames', `expr:gte(t,n_forced*${keyframeInterval})`, '-sc_threshold', '0');
   return args;

@@ -5,5 +5,6 @@ export { webRtcRequestSchemas } from './signaling-schemas.ts';
 export { MEDIASOUP_VERSION, startWebRtcIngest, type WebRtcIngestOptions } from './start-webrtc-ingest.ts';
 export { WebRtcError } from './webrtc-error.ts';
 export { WebRtcIngestSource } from './webrtc-ingest-source.ts';
+export { UnavailableSignaling } from './unavailable-signaling.ts';
 export type { WebRtcSignaling } from './webrtc-signaling.ts';
 export { cachedWorkerPath, resolveWorkerBin, type WorkerBin } from './worker-bin.ts';

@@ -157,7 +157,9 @@ export class MediasoupSignaling implements WebRtcSignaling {
     }
     pub.producers.set(req.kind, producer);
     if (pub.kinds.every((k) => pub.producers.has(k))) {
-      const source = await WebRtcIngestSource.create(this.router, pub.streamId, [...pub.producers.values()], this.o.sdpDir);
+      const source = await WebRtcIngestSource.create(this.router, pub.streamId, [...pub.producers.values()], this.o.sdpDir, () =>
+        this.closeTransport(req.transportId),
+      );
       if (!this.publications.has(req.transportId)) {
         // The publisher left while the pipes were being built.
         await source.close();

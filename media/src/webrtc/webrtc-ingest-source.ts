@@ -42,6 +42,7 @@ export class WebRtcIngestSource implements IngestSource {
     /** The SDP file ffmpeg reads. */
     readonly sdpPath: string,
     private readonly legs: Leg[],
+    private readonly cutOff: () => void,
   ) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     for (const leg of legs) {
@@ -51,8 +52,11 @@ export class WebRtcIngestSource implements IngestSource {
     }
   }
 
-  /** Pipes `producers` of one broadcast to ffmpeg; the SDP file goes into `dir`. */
-  static async create(router: Router, streamId: string, producers: Producer[], dir: string): Promise<WebRtcIngestSource> {
+  /**
+   * Pipes `producers` of one broadcast to ffmpeg; the SDP file goes into `dir`. `cutOff` closes
+   * the publisher's WebRTC transport (what `disconnect` does besides ending this source).
+   */
+  static async create(router: Router, streamId: string, producers: Producer[], dir: string, cutOff: () => void): Promise<WebRtcIngestSource> {
     const legs: Leg[] = [];
     try {
       for (const producer of producers) {
@@ -83,7 +87,7 @@ export class WebRtcIngestSource implements IngestSource {
       }
       const sdpPath = path.join(dir, `webrtc-${streamId}-${Date.now().toString(36)}.sdp`);
       await writeFile(sdpPath, ffmpegSdp(FFMPEG_IP, legs.map((l) => l.stream)), { mode: 0o600 });
-      return new WebRtcIngestSource(streamId, sdpPath, legs);
+      return new WebRtcIngestSource(streamId, sdpPath, legs, cutOff);
     } catch (err) {
       for (const leg of legs) leg.transport.close();
       throw err;
@@ -116,6 +120,12 @@ export class WebRtcIngestSource implements IngestSource {
     for (const leg of this.legs) {
       if (leg.consumer.kind === 'video' && !leg.consumer.closed) void leg.consumer.requestKeyFrame().catch(() => {});
     }
+  }
+
+  /** Cuts the publisher off: its WebRTC transport closes, and with it this source. */
+  disconnect(): void {
+    this.cutOff();
+    void this.close();
   }
 
   /** Ends the broadcast as ffmpeg sees it: stops sending, removes the SDP file, resolves `ended`. */

@@ -2,12 +2,19 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
+ * The build script's `build_revision`: raised when the script builds a different binary from the
+ * same mediasoup version (revision 2: the DTLS BIO callback fix), so older cached builds are not
+ * used. A test checks that both say the same.
+ */
+export const WORKER_BUILD_REVISION = 2;
+
+/**
  * Where `media/scripts/build-mediasoup-worker.sh` leaves the worker of one mediasoup version:
- * `<cacheHome>/flock/mediasoup-worker/<version>/mediasoup-worker` (cacheHome: $XDG_CACHE_HOME,
- * else ~/.cache, as the script).
+ * `<cacheHome>/flock/mediasoup-worker/<version>-r<revision>/mediasoup-worker` (cacheHome:
+ * $XDG_CACHE_HOME, else ~/.cache, as the script).
  */
 export function cachedWorkerPath(cacheHome: string, version: string): string {
-  return path.join(cacheHome, 'flock', 'mediasoup-worker', version, 'mediasoup-worker');
+  return path.join(cacheHome, 'flock', 'mediasoup-worker', `${version}-r${WORKER_BUILD_REVISION}`, 'mediasoup-worker');
 }
 
 export type WorkerBin = { ok: true; path: string } | { ok: false; reason: string };

@@ -1,8 +1,9 @@
 import type { Comment, Me, Notification, NotificationKind, Tweet, User, UserSummary } from '@flock/client/protocol';
+import { TWEETS_COUNT_COLUMN } from './tweet-counts.ts';
 
-/** Columns selected for a user everywhere, so every query maps the same way. */
+/** Columns selected for a user everywhere, so every query maps the same way (users aliased `u`; the tweet count as tweet-counts.ts reads it). */
 export const USER_COLUMNS = `u.id, u.handle, u.name, u.avatar_url, u.bio, u.banner_url, u.website, u.location,
-  to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date, u.created_at, u.followers_count, u.following_count, u.tweets_count, u.email`;
+  to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date, u.created_at, u.followers_count, u.following_count, ${TWEETS_COUNT_COLUMN}, u.email`;
 
 export interface UserRow {
   id: string;

@@ -1,5 +1,6 @@
 import type { CreatedStream, LiveStream, Notification, StreamStatus } from '@flock/client/protocol';
-import { forbidden, notFound } from '../errors.ts';
+import { FlockError, forbidden, notFound } from '../errors.ts';
+import { isId } from '../ids.ts';
 import type { DomainDeps } from './deps.ts';
 import { AUTHOR_COLUMNS, page, toSummary, type AuthorCols } from './rows.ts';
 import { authorizeStreamKey, newStreamKey } from '@flock/media';
@@ -19,7 +20,8 @@ const STREAM_COLUMNS = `s.id, s.title, s.status, s.created_at, s.started_at, s.e
 export interface StreamUrls {
   hls(streamId: string): string;
   rtmp(): string;
-  webrtc?(): string;
+  /** The Flock socket URL where `webrtc:*` signaling is served; undefined while WebRTC ingest is unavailable. */
+  webrtc?(): string | undefined;
 }
 
 /** How many sockets watch a stream right now (room `stream:<id>`), across the cluster. */
@@ -67,7 +69,8 @@ export class StreamService {
     await this.d.db.query('INSERT INTO streams (id, owner_id, title, key_hash) VALUES ($1, $2, $3, $4)', [id, ownerId, title, hash]);
     const r = await this.row(id);
     if (!r) throw notFound('The stream vanished');
-    const ingest = { rtmp: this.urls.rtmp(), ...(this.urls.webrtc ? { webrtc: this.urls.webrtc() } : {}) };
+    const webrtc = this.urls.webrtc?.();
+    const ingest = { rtmp: this.urls.rtmp(), ...(webrtc ? { webrtc } : {}) };
     return { ...this.toStream(r, 0), streamKey: key, ingest };
   }
 
@@ -98,6 +101,20 @@ export class StreamService {
     // Viewers of a live stream learn that it is over (the media service's own report will find no row).
     if (r.status === 'live') this.d.events.emit('stream:ended', { streamId: id, ownerId: userId });
     return r.status;
+  }
+
+  /**
+   * Who may publish into a stream from the browser (WebRTC ingest, signed in on the socket rather
+   * than holding the key): its owner, while the stream is not over and not already live (an RTMP
+   * broadcast holds it).
+   */
+  async authorizePublisher(userId: string, id: string): Promise<void> {
+    if (!isId(id)) throw notFound('No such stream');
+    const [r] = await this.d.db.query<{ owner_id: string; status: StreamStatus }>('SELECT owner_id, status FROM streams WHERE id = $1', [id]);
+    if (!r) throw notFound('No such stream');
+    if (r.owner_id !== userId) throw forbidden('Not your stream');
+    if (r.status === 'ended') throw new FlockError('FLOCK_ERR_VALIDATION', 'The stream is over; create a new one');
+    if (r.status === 'live') throw new FlockError('FLOCK_ERR_INGEST_BUSY', 'The stream is already live');
   }
 
   /** The stream a key opens: right secret, and not over yet. */

@@ -4,6 +4,7 @@ import { FlockError, forbidden, notFound } from '../errors.ts';
 import type { DomainDeps } from './deps.ts';
 import { insertNotifications, type NewNotification } from './notifications.ts';
 import { toTweet, TWEET_COLUMNS, type TweetRow } from './rows.ts';
+import { countTweet, foldTweetCounts } from './tweet-counts.ts';
 import { tweetList } from './tweet-list.ts';
 import { userIdByHandle } from './users.ts';
 import { enqueueTimelineJob, enqueueTweetPosted } from '../timeline/timeline-jobs.ts';
@@ -62,13 +63,10 @@ export class TweetService {
         if (parent.length === 0) throw notFound('The tweet you reply to does not exist');
       }
       await tx.query('INSERT INTO tweets (id, author_id, text, reply_to_id) VALUES ($1, $2, $3, $4)', [id, authorId, text, replyTo]);
-      const [author] = await tx.query<{ followers_count: number }>(
-        'UPDATE users SET tweets_count = tweets_count + 1 WHERE id = $1 RETURNING followers_count',
-        [authorId],
-      );
+      // A counter delta, not an update of the author's row: that row lock would serialize the author's tweets.
+      const authorFollowers = (await countTweet(tx, authorId, 1)) ?? 0;
       const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, authorId, id));
       const r = await this.row(tx, id);
-      const authorFollowers = author?.followers_count ?? 0;
       // The fan-out commits with the tweet: a crash after this commit cannot lose timeline entries.
       const jobs = await enqueueTweetPosted(tx, this.d.ids, { id, authorId, authorFollowers }, this.d.config.FANOUT_THRESHOLD);
       return { tweet: toTweet(r!), notes, authorFollowers, jobs };
@@ -78,6 +76,7 @@ export class TweetService {
     // After the live push is under way: the parent's reply count, and the fan-out (see TimelineJobRunner).
     if (replyTo) await this.d.bodies.changedTweets([replyTo]);
     await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers));
+    await this.foldCount(authorId);
     return tweet;
   }
 
@@ -110,18 +109,25 @@ export class TweetService {
       if (!cur) throw notFound('No such tweet');
       if (cur.author_id !== userId) throw forbidden('Only the author can delete this tweet');
       await tx.query('UPDATE tweets SET deleted_at = now() WHERE id = $1', [id]);
-      const [author] = await tx.query<{ followers_count: number }>(
-        'UPDATE users SET tweets_count = tweets_count - 1 WHERE id = $1 RETURNING followers_count',
-        [userId],
-      );
+      const authorFollowers = (await countTweet(tx, userId, -1)) ?? 0;
       if (cur.reply_to_id) await tx.query('UPDATE tweets SET reply_count = reply_count - 1 WHERE id = $1', [cur.reply_to_id]);
       await tx.query('DELETE FROM notifications WHERE tweet_id = $1', [id]);
       const job = await enqueueTimelineJob(tx, this.d.ids, { kind: 'delete', authorId: userId, tweetId: id });
-      return { authorFollowers: author?.followers_count ?? 0, parent: cur.reply_to_id, job };
+      return { authorFollowers, parent: cur.reply_to_id, job };
     });
     this.d.events.emit('tweet:deleted', { id, authorId: userId, authorFollowers });
     await this.d.bodies.changedTweets(parent ? [id, parent] : [id]);
     await this.d.fanout.afterCommit([job], this.audience(authorFollowers));
+    await this.foldCount(userId);
+  }
+
+  /** After a commit: the author's counter deltas into users.tweets_count. A failure only delays the fold (reads stay exact), so it is logged, not thrown. */
+  private async foldCount(authorId: string): Promise<void> {
+    try {
+      await foldTweetCounts(this.d.db, authorId);
+    } catch (err) {
+      this.d.log.warn({ err: (err as Error).message, authorId }, 'tweet count fold failed; the next one retries');
+    }
   }
 
   /** Timelines a fan-out of this author writes: their own, plus their followers' unless they are merged at read time. */

@@ -29,7 +29,7 @@ export interface LiveVideo {
 export function liveVideo(
   deps: DomainDeps,
   metrics: Metrics,
-  opts: { gatewayUrl: () => string; viewers: ViewerCounter; redis: RedisClients | null },
+  opts: { gatewayUrl: () => string; viewers: ViewerCounter; redis: RedisClients | null; webrtc?: () => boolean },
 ): LiveVideo {
   const { config, log } = deps;
   let rtmpPort = config.RTMP_PORT;
@@ -42,6 +42,8 @@ export function liveVideo(
         const host = new URL(opts.gatewayUrl()).hostname;
         return `rtmp://${host}:${rtmpPort}/${RTMP_APP}`;
       },
+      // WebRTC signaling runs over the Flock socket of this gateway (`webrtc:*` events).
+      webrtc: () => (opts.webrtc?.() ? opts.gatewayUrl() : undefined),
     },
     opts.viewers,
   );

@@ -128,9 +128,15 @@ export class FanoutWorker implements TimelineJobRunner {
         params,
       );
       if (jobs.length === 0) return 0;
-      // Ascending order on every node, so two batches never wait on each other in a cycle.
+      // Ascending order on every node, so two batches never wait on each other in a cycle. Posts
+      // only add their own id to timelines, so posts of one author commute and share the lock (an
+      // author posting fast is not serialized here, nor holding pool connections while it waits);
+      // a batch with a delete, follow or unfollow of that author takes it exclusively.
       const authors = [...new Set(jobs.map((j) => j.author_id))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-      for (const a of authors) await tx.query('SELECT pg_advisory_xact_lock(7310432, hashtext($1))', [a]);
+      for (const a of authors) {
+        const postsOnly = jobs.every((j) => j.author_id !== a || j.kind === 'post');
+        await tx.query(`SELECT ${postsOnly ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(7310432, hashtext($1))`, [a]);
+      }
       const done: string[] = [];
       for (const job of jobs) {
         try {

@@ -434,6 +434,112 @@ export function defineApiSuite(storage: Storage, transport: TransportName): void
           expectError(await api('POST', '/v1/tweets', { token: bob.accessToken, body: { text: 'late', replyTo: root.body.id } }), 404, 'FLOCK_ERR_NOT_FOUND');
         });
 
+        it('counts concurrent posts and deletes by one author exactly, and replies to one parent', async () => {
+          const u = await t.register('par');
+          const count = async () => (await api('GET', `/v1/users/${u.handle}`)).body.counts.tweets;
+          const posted = await Promise.all(
+            Array.from({ length: 24 }, (_, i) => api('POST', '/v1/tweets', { token: u.accessToken, body: { text: `parallel ${i}` } })),
+          );
+          expect(posted.map((r) => r.status)).toEqual(Array(24).fill(201));
+          expect(await count()).toBe(24);
+          const gone = await Promise.all(posted.slice(0, 10).map((r) => api('DELETE', `/v1/tweets/${r.body.id}`, { token: u.accessToken })));
+          expect(gone.map((r) => r.status)).toEqual(Array(10).fill(204));
+          expect(await count()).toBe(14);
+          // Deleting one tweet twice at once: one 204, one 404, counted once.
+          const twice = await Promise.all([0, 1].map(() => api('DELETE', `/v1/tweets/${posted[10]!.body.id}`, { token: u.accessToken })));
+          expect(twice.map((r) => r.status).sort()).toEqual([204, 404]);
+          expect(await count()).toBe(13);
+          const root = posted[11]!.body.id;
+          const replies = await Promise.all(
+            Array.from({ length: 12 }, (_, i) => api('POST', '/v1/tweets', { token: (i % 2 ? bob : carol).accessToken, body: { text: `re ${i}`, replyTo: root } })),
+          );
+          expect(replies.map((r) => r.status)).toEqual(Array(12).fill(201));
+          expect((await api('GET', `/v1/tweets/${root}`)).body.counts.replies).toBe(12);
+          // Every delta was folded into the stored counter after its commit.
+          const [row] = await t.gw.db.query<{ tweets_count: number; pending: string }>(
+            'SELECT tweets_count, (SELECT count(*) FROM tweet_count_deltas WHERE user_id = $1) AS pending FROM users WHERE id = $1',
+            [u.id],
+          );
+          expect(row).toEqual({ tweets_count: 13, pending: '0' });
+        });
+
+        // PGlite has one connection, so only PostgreSQL can hold a lock while a post runs (these two
+        // tests are defined for PostgreSQL only, not skipped on PGlite).
+        const onPostgres: typeof it = storage === 'postgres' ? it : ((() => undefined) as unknown as typeof it);
+        onPostgres('commits a tweet while another transaction holds the author row (no counter update in the tweet transaction)', async () => {
+          const u = await t.register('lck');
+          let release!: () => void;
+          let locked!: () => void;
+          const isLocked = new Promise<void>((r) => (locked = r));
+          // FOR SHARE blocks an UPDATE of the row (what serialized one author's tweets) but not the inserts referencing it.
+          const holder = t.gw.db.transaction(async (tx) => {
+            await tx.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [u.id]);
+            locked();
+            await new Promise<void>((r) => (release = r));
+          });
+          await isLocked;
+          const post = api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'not waiting for the row' } });
+          let committed = 0;
+          for (let i = 0; i < 100 && committed === 0; i++) {
+            await new Promise((r) => setTimeout(r, 50));
+            const [row] = await t.gw.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tweets WHERE author_id = $1', [u.id]);
+            committed = row!.n;
+          }
+          release();
+          await holder;
+          expect(committed).toBe(1);
+          expect((await post).status).toBe(201);
+          expect((await api('GET', `/v1/users/${u.handle}`)).body.counts.tweets).toBe(1);
+        });
+
+        onPostgres('answers a post while another job of its author holds the fan-out lock in shared mode; a delete waits for it', async () => {
+          const u = await t.register('adv');
+          let release!: () => void;
+          let locked!: () => void;
+          const isLocked = new Promise<void>((r) => (locked = r));
+          // What a batch of this author's post jobs holds (server/src/timeline/fanout-worker.ts).
+          const holder = t.gw.db.transaction(async (tx) => {
+            await tx.query('SELECT pg_advisory_xact_lock_shared(7310432, hashtext($1))', [u.id]);
+            locked();
+            await new Promise<void>((r) => (release = r));
+          });
+          await isLocked;
+          try {
+            // The post's own-timeline job shares the lock: answered while it is held.
+            const post = await api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'posts commute' } });
+            expect(post.status).toBe(201);
+            expect((await api('GET', '/v1/timeline/home', { token: u.accessToken })).body.items.map((x: { id: string }) => x.id)).toContain(post.body.id);
+            // A delete's job takes it exclusively: it waits for the holder.
+            const del = api('DELETE', `/v1/tweets/${post.body.id}`, { token: u.accessToken });
+            let waiting = 0;
+            for (let i = 0; i < 200 && waiting === 0; i++) {
+              await new Promise((r) => setTimeout(r, 25));
+              const [row] = await t.gw.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = hashtext($1)::oid`, [u.id]);
+              waiting = row!.n;
+            }
+            expect(waiting).toBe(1);
+            release();
+            expect((await del).status).toBe(204);
+          } finally {
+            release();
+            await holder;
+          }
+        });
+
+        it('counts a tweet whose counter delta was never folded (a crash after the commit), and folds it with the next post', async () => {
+          const u = await t.register('crs');
+          await api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'before the crash' } });
+          // What a crash between the commit and the fold leaves: a committed tweet whose +1 is still a delta.
+          await t.gw.db.query(`INSERT INTO tweets (id, author_id, text) VALUES ('9000000000000001', $1, 'committed, not folded')`, [u.id]);
+          await t.gw.db.query('INSERT INTO tweet_count_deltas (user_id, delta) VALUES ($1, 1)', [u.id]);
+          expect((await api('GET', `/v1/users/${u.handle}`)).body.counts.tweets).toBe(2);
+          expect((await api('GET', '/v1/users/me', { token: u.accessToken })).body.counts.tweets).toBe(2);
+          await api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'after the restart' } });
+          const [row] = await t.gw.db.query<{ tweets_count: number }>('SELECT tweets_count FROM users WHERE id = $1', [u.id]);
+          expect(row!.tweets_count).toBe(3);
+          expect((await api('GET', `/v1/users/${u.handle}`)).body.counts.tweets).toBe(3);
+        });
+
         it("lists a user's tweets newest first with stable cursors", async () => {
           const u = await t.register('lst');
           const ids: string[] = [];

@@ -148,5 +148,5 @@ describe('uWS fallback', () => {
     } finally {
       await t.close();
     }
-  });
+  }, 90_000); // starts its own embedded-database gateway: 3 s quiet, over 30 s on a busy machine
 });

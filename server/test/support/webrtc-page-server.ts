@@ -25,6 +25,26 @@ function publisherBundle(): Promise<string> {
   return bundle;
 }
 
+/** Serves only the publisher page, which then signals to a real gateway (`flockPublish({url, token, …})`). */
+export async function startPublisherPageServer(): Promise<WebRtcPageServer> {
+  const script = await publisherBundle();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/publisher.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 export interface WebRtcPageServer {
   url: string;
   close(): Promise<void>;

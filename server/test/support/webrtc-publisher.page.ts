@@ -20,7 +20,12 @@ declare const window: Record<string, unknown>;
 declare const location: { origin: string };
 
 export interface PublishOptions {
-  user: string;
+  /** The test server's handshake (`auth: {user}`); or `token` for a real gateway. */
+  user?: string;
+  /** An access token: sign in to a real gateway's socket (at `url`) as its owner would. */
+  token?: string;
+  /** The Socket.IO server; default: the page's own origin. */
+  url?: string;
   streamId: string;
   /** Force this video codec (e.g. 'video/VP8'); default: the router's preference. */
   videoCodec?: string;
@@ -32,12 +37,14 @@ export interface PublishResult {
   handler: string;
   /** Whether this browser and the router share H264 (then the router's preference picks it). */
   canSendH264: boolean;
+  transportId: string;
 }
 
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 
 async function publish(o: PublishOptions): Promise<PublishResult> {
-  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(location.origin, { auth: { user: o.user }, transports: ['websocket'], reconnection: false });
+  const auth = o.token ? { token: o.token } : { user: o.user };
+  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(o.url ?? location.origin, { auth, transports: ['websocket'], reconnection: false });
   socket = s;
   await new Promise<void>((resolve, reject) => {
     s.once('connect', () => resolve());
@@ -82,8 +89,12 @@ async function publish(o: PublishOptions): Promise<PublishResult> {
     audioCodec: ap.rtpParameters.codecs[0]!.mimeType,
     handler: device.handlerName,
     canSendH264: device.rtpCapabilities.codecs?.some((c) => c.mimeType.toLowerCase() === 'video/h264') ?? false,
+    transportId: t.transportId,
   };
 }
 
 window.flockPublish = publish;
 window.flockDisconnect = () => socket?.disconnect();
+/** Any acknowledged event on the publisher's socket; resolves with the ack. */
+window.flockCall = (event: string, req: object): Promise<Ack<object>> =>
+  new Promise((resolve) => (socket as unknown as { emit(e: string, r: object, ack: (res: Ack<object>) => void): void }).emit(event, req, resolve));
