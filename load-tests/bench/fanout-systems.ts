@@ -59,6 +59,8 @@ export async function startFlockPair(label: string, o: FlockPairOptions): Promis
             LIVE_ROOM_THRESHOLD: String(o.liveRoomThreshold),
             // Not measured; two in-process media services would both want RTMP port 1935.
             MEDIA_SERVICE: 'off',
+            // Nor is the demo web app (unbuilt in a bare checkout: a start-up warning that marks the run unclean).
+            SERVE_WEB_APP: 'false',
           },
         }),
       );

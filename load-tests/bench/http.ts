@@ -116,7 +116,7 @@ async function benchConfig(config: HttpConfig, round: number, options: BenchOpti
     const storage = await createStorage(config.storage, options);
     try {
       progress(`▶ ${label}: starting gateway on ${storage.location}`);
-      const gateway = await startGatewayProcess({ env: { ...storage.env, HTTP_TRANSPORT: config.transport, MEDIA_SERVICE: 'off' } });
+      const gateway = await startGatewayProcess({ env: { ...storage.env, HTTP_TRANSPORT: config.transport, MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } });
       try {
         const api = new FlockApi(gateway.url);
         const actual = await api.transportInUse();

@@ -40,7 +40,7 @@ export async function runMessagingBenchmark(options: BenchOptions): Promise<numb
     return 2;
   }
   const storage = await createStorage('postgres', options);
-  const gw = await startGatewayProcess({ env: { ...storage.env, HTTP_TRANSPORT: 'uws', SOCKET_EVENTS_PER_SECOND: '100000', MEDIA_SERVICE: 'off' } });
+  const gw = await startGatewayProcess({ env: { ...storage.env, HTTP_TRANSPORT: 'uws', SOCKET_EVENTS_PER_SECOND: '100000', MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } });
   const rows: string[][] = [];
   let failures = 0;
   try {

@@ -177,7 +177,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   const gateways: GatewayProcess[] = [];
   try {
     // No media service: it is not measured, and two in-process ones would both want RTMP port 1935.
-    const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws', MEDIA_SERVICE: 'off' } as const;
+    const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws', MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } as const;
     const cachedGw = await startGatewayProcess({ env: { ...env, NODE_ID: '1' } });
     gateways.push(cachedGw);
     const sqlGw = await startGatewayProcess({ env: { ...env, NODE_ID: '2', TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } });
