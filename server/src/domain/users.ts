@@ -1,20 +1,11 @@
-import type { Me, User } from '@flock/client/protocol';
+import type { Me, UpdateMeRequest, User } from '@flock/client/protocol';
 import { uniqueViolation, type Queryable } from '../db/database.ts';
 import { FlockError, notFound } from '../errors.ts';
 import type { DomainDeps } from './deps.ts';
 import { page, toMe, toUser, USER_COLUMNS, type UserRow } from './rows.ts';
 
-export interface ProfilePatch {
-  handle?: string;
-  email?: string;
-  name?: string;
-  bio?: string;
-  avatarUrl?: string | null;
-  bannerUrl?: string | null;
-  website?: string | null;
-  location?: string | null;
-  birthDate?: string | null;
-}
+/** A `PATCH /v1/users/me` body, as the protocol module defines it. */
+export type ProfilePatch = UpdateMeRequest;
 
 const PATCH_COLUMNS: Record<keyof ProfilePatch, string> = {
   handle: 'handle',

@@ -465,66 +465,65 @@ export function defineApiSuite(storage: Storage, transport: TransportName): void
 
         // PGlite has one connection, so only PostgreSQL can hold a lock while a post runs (these two
         // tests are defined for PostgreSQL only, not skipped on PGlite).
-        const onPostgres: typeof it = storage === 'postgres' ? it : ((() => undefined) as unknown as typeof it);
-        onPostgres('commits a tweet while another transaction holds the author row (no counter update in the tweet transaction)', async () => {
-          const u = await t.register('lck');
-          let release!: () => void;
-          let locked!: () => void;
-          const isLocked = new Promise<void>((r) => (locked = r));
-          // FOR SHARE blocks an UPDATE of the row (what serialized one author's tweets) but not the inserts referencing it.
-          const holder = t.gw.db.transaction(async (tx) => {
-            await tx.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [u.id]);
-            locked();
-            await new Promise<void>((r) => (release = r));
-          });
-          await isLocked;
-          const post = api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'not waiting for the row' } });
-          let committed = 0;
-          for (let i = 0; i < 100 && committed === 0; i++) {
-            await new Promise((r) => setTimeout(r, 50));
-            const [row] = await t.gw.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tweets WHERE author_id = $1', [u.id]);
-            committed = row!.n;
-          }
-          release();
-          await holder;
-          expect(committed).toBe(1);
-          expect((await post).status).toBe(201);
-          expect((await api('GET', `/v1/users/${u.handle}`)).body.counts.tweets).toBe(1);
-        });
-
-        onPostgres('answers a post while another job of its author holds the fan-out lock in shared mode; a delete waits for it', async () => {
-          const u = await t.register('adv');
-          let release!: () => void;
-          let locked!: () => void;
-          const isLocked = new Promise<void>((r) => (locked = r));
-          // What a batch of this author's post jobs holds (server/src/timeline/fanout-worker.ts).
-          const holder = t.gw.db.transaction(async (tx) => {
-            await tx.query('SELECT pg_advisory_xact_lock_shared(7310432, hashtext($1))', [u.id]);
-            locked();
-            await new Promise<void>((r) => (release = r));
-          });
-          await isLocked;
-          try {
-            // The post's own-timeline job shares the lock: answered while it is held.
-            const post = await api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'posts commute' } });
-            expect(post.status).toBe(201);
-            expect((await api('GET', '/v1/timeline/home', { token: u.accessToken })).body.items.map((x: { id: string }) => x.id)).toContain(post.body.id);
-            // A delete's job takes it exclusively: it waits for the holder.
-            const del = api('DELETE', `/v1/tweets/${post.body.id}`, { token: u.accessToken });
-            let waiting = 0;
-            for (let i = 0; i < 200 && waiting === 0; i++) {
+        if (storage === 'postgres') {
+          /** Runs `sql` in a transaction left open (its locks held) until `release()`. */
+          const holdInTransaction = async (sql: string, params: unknown[]) => {
+            let release!: () => void;
+            let locked!: () => void;
+            const isLocked = new Promise<void>((r) => (locked = r));
+            const holder = t.gw.db.transaction(async (tx) => {
+              await tx.query(sql, params);
+              locked();
+              await new Promise<void>((r) => (release = r));
+            });
+            await isLocked;
+            return async () => {
+              release();
+              await holder;
+            };
+          };
+          /** Polls a `SELECT … AS n` until n is not 0 (or 5 s pass); returns the last n. */
+          const pollCount = async (sql: string, params: unknown[]): Promise<number> => {
+            for (let i = 0; i < 200; i++) {
+              const [row] = await t.gw.db.query<{ n: number }>(sql, params);
+              if (row!.n !== 0) return row!.n;
               await new Promise((r) => setTimeout(r, 25));
-              const [row] = await t.gw.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = hashtext($1)::oid`, [u.id]);
-              waiting = row!.n;
             }
-            expect(waiting).toBe(1);
-            release();
-            expect((await del).status).toBe(204);
-          } finally {
-            release();
-            await holder;
-          }
-        });
+            return 0;
+          };
+
+          it('commits a tweet while another transaction holds the author row (no counter update in the tweet transaction)', async () => {
+            const u = await t.register('lck');
+            // FOR SHARE blocks an UPDATE of the row (what serialized one author's tweets) but not the inserts referencing it.
+            const release = await holdInTransaction('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [u.id]);
+            const post = api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'not waiting for the row' } });
+            const committed = await pollCount('SELECT count(*)::int AS n FROM tweets WHERE author_id = $1', [u.id]);
+            await release();
+            expect(committed).toBe(1);
+            expect((await post).status).toBe(201);
+            expect((await api('GET', `/v1/users/${u.handle}`)).body.counts.tweets).toBe(1);
+          });
+
+          it('answers a post while another job of its author holds the fan-out lock in shared mode; a delete waits for it', async () => {
+            const u = await t.register('adv');
+            // What a batch of this author's post jobs holds (server/src/timeline/fanout-worker.ts).
+            const release = await holdInTransaction('SELECT pg_advisory_xact_lock_shared(7310432, hashtext($1))', [u.id]);
+            try {
+              // The post's own-timeline job shares the lock: answered while it is held.
+              const post = await api('POST', '/v1/tweets', { token: u.accessToken, body: { text: 'posts commute' } });
+              expect(post.status).toBe(201);
+              expect((await api('GET', '/v1/timeline/home', { token: u.accessToken })).body.items.map((x: { id: string }) => x.id)).toContain(post.body.id);
+              // A delete's job takes it exclusively: it waits for the holder.
+              const del = api('DELETE', `/v1/tweets/${post.body.id}`, { token: u.accessToken });
+              const waiting = await pollCount(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = hashtext($1)::oid`, [u.id]);
+              expect(waiting).toBe(1);
+              await release();
+              expect((await del).status).toBe(204);
+            } finally {
+              await release();
+            }
+          });
+        }
 
         it('counts a tweet whose counter delta was never folded (a crash after the commit), and folds it with the next post', async () => {
           const u = await t.register('crs');
