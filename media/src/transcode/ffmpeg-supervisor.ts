@@ -105,11 +105,10 @@ export class FfmpegSupervisor {
         buf = buf.slice(i + 1);
         if (!line) continue;
         const { level, message } = classifyStderrLine(this.o.redact ? this.o.redact(line) : line);
-        // Matched before redaction, which may rewrite the URL in front of the reason.
-        const end = EXPECTED_END.test(classifyStderrLine(line).message);
         // Once a stop was asked for (the broadcaster left, or the stream is being deleted), ffmpeg
-        // reporting its input or output closing is the expected end, not a failure.
-        if (level === 'error' && this.stopped && (end || (endSeen && message === 'Conversion failed!'))) {
+        // reporting its input or output closing is the expected end, not a failure. Matched before
+        // redaction, which may rewrite the URL in front of the reason; only error lines after a stop.
+        if (level === 'error' && this.stopped && (EXPECTED_END.test(classifyStderrLine(line).message) || (endSeen && message === 'Conversion failed!'))) {
           endSeen = true;
           this.o.log.info({ ffmpeg: message, expected: true }, 'ffmpeg says');
           continue;
