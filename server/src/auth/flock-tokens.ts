@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import { FlockError } from '../errors.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Principal } from '../http/route.ts';
+import { LocalCache } from '../cache/local-cache.ts';
 import type { SessionCache } from './session-cache.ts';
 import { ALG, type SigningKeys } from './signing-keys.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -39,9 +40,10 @@ export class FlockTokens implements TokenVerifier {
    * Tokens whose signature and claims were verified, by token string (the whole string: the same
    * signature with another payload is another key). A signature check costs more than the rest of
    * a cached page; its outcome for one token never changes, only the clock (exp, checked on every
-   * use) and the key set (the key must still be known) can end it. Bounded like the sessions.
+   * use) and the key set (the key must still be known) can end it. Bounded like the sessions (the
+   * same LocalCache); an entry lives no longer than an access token does.
    */
-  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly verified: LocalCache<VerifiedToken>;
 
   constructor(
     private readonly db: Database,
@@ -49,8 +51,10 @@ export class FlockTokens implements TokenVerifier {
     private readonly ids: IdGenerator,
     private readonly ttl: { accessSeconds: number; refreshSeconds: number },
     private readonly sessions: SessionCache,
-    private readonly maxVerified: number,
-  ) {}
+    maxVerified: number,
+  ) {
+    this.verified = new LocalCache<VerifiedToken>({ ttlMs: ttl.accessSeconds * 1000, maxEntries: maxVerified });
+  }
 
   async signAccess(userId: string, sessionId: string): Promise<string> {
     const { kid, privateKey } = this.keys.signingKey();
@@ -143,7 +147,7 @@ export class FlockTokens implements TokenVerifier {
     const v = known !== undefined && this.keys.knows(known.kid) ? known : await this.verifySignature(token);
     // jose's rule (no clock tolerance): expired once `exp` is not after the current second.
     if (v.exp <= Math.floor(Date.now() / 1000)) {
-      this.verified.delete(token);
+      this.verified.delete([token]);
       throw new FlockError('FLOCK_ERR_TOKEN_EXPIRED');
     }
     // Logout, refresh-token reuse and account deletion take effect at once on this node, and on the
@@ -173,13 +177,7 @@ export class FlockTokens implements TokenVerifier {
       throw new FlockError('FLOCK_ERR_UNAUTHORIZED', 'The access token is not valid');
     }
     const v: VerifiedToken = { userId: payload.sub, sessionId: sid, kid, exp: payload.exp };
-    if (this.maxVerified > 0) {
-      this.verified.set(token, v);
-      if (this.verified.size > this.maxVerified) {
-        const [oldest] = this.verified.keys();
-        if (oldest !== undefined) this.verified.delete(oldest);
-      }
-    }
+    this.verified.set(token, v, this.verified.ticket());
     return v;
   }
 }
