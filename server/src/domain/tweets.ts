@@ -144,5 +144,10 @@ export class TweetService {
   async home(userId: string, q: TimelineQuery) {
     return this.d.home.home(userId, q);
   }
+
+  /** The same page as JSON text (what GET /v1/timeline/home sends). */
+  async homeJson(userId: string, q: TimelineQuery): Promise<string> {
+    return this.d.home.homeJson(userId, q);
+  }
 }
 

@@ -20,7 +20,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
-  /** Serialized as JSON unless it is a string or Buffer (then sent as is). */
+  /** Serialized as JSON unless it is a string or Buffer (then sent as is) or JsonText (sent as is, as JSON). */
   body?: unknown;
 }
 
@@ -61,8 +61,14 @@ export const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
+/** A response body that is JSON text already (e.g. built from cached JSON): sent as is, as application/json. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export function serializeBody(res: HttpResponse): { bytes: Buffer | string; contentType: string | null } {
   if (res.body === undefined || res.status === 204) return { bytes: '', contentType: null };
+  if (res.body instanceof JsonText) return { bytes: res.body.text, contentType: 'application/json; charset=utf-8' };
   if (Buffer.isBuffer(res.body)) return { bytes: res.body, contentType: 'application/octet-stream' };
   if (typeof res.body === 'string') return { bytes: res.body, contentType: 'text/plain; charset=utf-8' };
   return { bytes: JSON.stringify(res.body), contentType: 'application/json; charset=utf-8' };

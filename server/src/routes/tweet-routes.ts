@@ -6,6 +6,7 @@ import type { ReactionService } from '../domain/reactions.ts';
 import type { TweetService } from '../domain/tweets.ts';
 import type { Database } from '../db/database.ts';
 import { noContent, ok, route, type Route } from '../http/route.ts';
+import { JsonText } from '../http/types.ts';
 import { id, idParams, limit, pageQuery, reactionParams, toTimelineQuery, tweetListQuery, tweetText } from './schemas.ts';
 
 const createTweet = z.strictObject({ text: tweetText, replyTo: id.nullable().optional() });
@@ -143,7 +144,8 @@ export function tweetRoutes(d: { db: Database; tweets: TweetService; comments: C
       auth: 'required',
       query: tweetListQuery,
       responses: { 200: 'A page of tweets', 401: 'Not authenticated' },
-      handler: async ({ principal, query }) => ok(await d.tweets.home(principal.userId, toTimelineQuery(query))),
+      // JSON text built from the cached bodies' JSON (docs/timelines.md): the same bytes as the page serialized.
+      handler: async ({ principal, query }) => ok(new JsonText(await d.tweets.homeJson(principal.userId, toTimelineQuery(query)))),
     }),
     route({
       method: 'GET',

@@ -14,7 +14,18 @@ export interface TimelinePage {
 /** A home-timeline read path. `SqlHomeTimeline` is the source of truth; `CachedHomeTimeline` must answer the same. */
 export interface HomeTimelineReader {
   home(userId: string, q: TimelineQuery): Promise<TimelinePage>;
+  /**
+   * The same page as JSON text, byte for byte `JSON.stringify(await home(userId, q))`: what the
+   * HTTP route sends. The cached path builds it from the cached JSON of the bodies without
+   * parsing them (docs/timelines.md).
+   */
+  homeJson(userId: string, q: TimelineQuery): Promise<string>;
 }
+
+/** A page's JSON from its items' JSON texts; `JSON.stringify(page)` of the parsed items, byte for byte. */
+export const pageJson = (items: readonly string[], next: string | null): string => `{"items":[${items.join(',')}],"next":${JSON.stringify(next)}}`;
+
+type Hydrate<T> = (ids: readonly string[]) => Promise<Map<string, T>>;
 
 export type ReadPath = 'cache' | 'rebuild' | 'sql';
 
@@ -56,21 +67,30 @@ export class CachedHomeTimeline implements HomeTimelineReader {
   ) {}
 
   async home(userId: string, q: TimelineQuery): Promise<TimelinePage> {
-    let page: TimelinePage | null;
+    return (await this.cached(userId, q, (ids) => this.d.bodies.hydrate(ids))) ?? this.d.sql.home(userId, q);
+  }
+
+  async homeJson(userId: string, q: TimelineQuery): Promise<string> {
+    const page = await this.cached(userId, q, (ids) => this.d.bodies.hydrateJson(ids));
+    return page ? pageJson(page.items, page.next) : this.d.sql.homeJson(userId, q);
+  }
+
+  /** The page from the cache, its tweets hydrated by `hydrate`; null (counted as an SQL read) when SQL must answer. */
+  private async cached<T>(userId: string, q: TimelineQuery, hydrate: Hydrate<T>): Promise<{ items: T[]; next: string | null } | null> {
+    let page: { items: T[]; next: string | null } | null;
     try {
-      page = await this.fromCache(userId, q);
+      page = await this.fromCache(userId, q, hydrate);
     } catch (err) {
       if (!isCacheError(err)) throw err;
       this.d.onCacheError();
       this.d.log.warn({ err: (err as Error).message }, 'timeline cache unavailable; answering from SQL');
       page = null;
     }
-    if (page) return page;
-    this.d.onRead('sql');
-    return this.d.sql.home(userId, q);
+    if (!page) this.d.onRead('sql');
+    return page;
   }
 
-  private async fromCache(userId: string, q: TimelineQuery): Promise<TimelinePage | null> {
+  private async fromCache<T>(userId: string, q: TimelineQuery, hydrate: Hydrate<T>): Promise<{ items: T[]; next: string | null } | null> {
     const want = q.limit + 1;
     const bounds = queryBounds(q);
     if (bounds.upTo === '-1') return { items: [], next: null };
@@ -90,7 +110,7 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     // Scan the cache down until the merged top `want` cannot change any more.
     const cacheIds = [...state.ids];
     let exhausted = state.ids.length < ask;
-    let tweets = await this.d.bodies.hydrate([...cacheIds, ...largeIds]);
+    let tweets = await hydrate([...cacheIds, ...largeIds]);
     let merged = this.merge(cacheIds, largeIds, tweets);
     for (let round = 1; !exhausted; round++) {
       const last = cacheIds[cacheIds.length - 1]!;
@@ -100,7 +120,7 @@ export class CachedHomeTimeline implements HomeTimelineReader {
       if (!more) return null;
       exhausted = more.ids.length < ask;
       cacheIds.push(...more.ids);
-      tweets = new Map([...tweets, ...(await this.d.bodies.hydrate(more.ids))]);
+      tweets = new Map([...tweets, ...(await hydrate(more.ids))]);
       merged = this.merge(cacheIds, largeIds, tweets);
     }
     const top = merged.slice(0, want);
@@ -118,7 +138,7 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     return after !== undefined && BigInt(after) + 1n >= f;
   }
 
-  private merge(cacheIds: string[], largeIds: string[], tweets: Map<string, Tweet>): string[] {
+  private merge(cacheIds: string[], largeIds: string[], tweets: ReadonlyMap<string, unknown>): string[] {
     return [...new Set([...cacheIds, ...largeIds])].filter((id) => tweets.has(id)).sort(desc);
   }
 

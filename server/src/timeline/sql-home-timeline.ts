@@ -10,4 +10,8 @@ export class SqlHomeTimeline implements HomeTimelineReader {
   home(userId: string, q: TimelineQuery): Promise<TimelinePage> {
     return tweetList(this.db, HOME_WHERE, userId, q);
   }
+
+  async homeJson(userId: string, q: TimelineQuery): Promise<string> {
+    return JSON.stringify(await this.home(userId, q));
+  }
 }

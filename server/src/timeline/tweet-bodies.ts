@@ -20,6 +20,28 @@ interface TweetBody {
 type BodyRow = Omit<TweetRow, keyof AuthorCols> & { author_id: string };
 
 const tweetKey = (id: string) => `tw:${id}`;
+
+/**
+ * The head of a body's JSON as `JSON.stringify` writes a TweetBody (ids are digit strings). What
+ * follows it (`"text":…` to the end) is, byte for byte, the tail of the Tweet's JSON, whose only
+ * other difference is the author's summary in place of `authorId`.
+ */
+const BODY_HEAD = /^\{"id":"(\d+)","authorId":"(\d+)",(?="text":)/;
+
+function bodyJson(b: TweetBody): string {
+  // Same key order as the SQL path's toTweet (with authorId where the Tweet has its author).
+  return JSON.stringify({ id: b.id, authorId: b.authorId, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
+}
+
+/** A body's JSON split into its author and the Tweet JSON's tail; parsed and written again only if it is not in the usual form. */
+function splitBody(json: string): { id: string; authorId: string; tail: string } {
+  const m = BODY_HEAD.exec(json);
+  if (m) return { id: m[1]!, authorId: m[2]!, tail: json.slice(m[0].length) };
+  const again = bodyJson(JSON.parse(json) as TweetBody);
+  const m2 = BODY_HEAD.exec(again);
+  if (!m2) throw new Error('a cached tweet body is not a tweet body');
+  return { id: m2[1]!, authorId: m2[2]!, tail: again.slice(m2[0].length) };
+}
 const authorKey = (id: string) => `au:${id}`;
 
 /**
@@ -32,6 +54,7 @@ const authorKey = (id: string) => `au:${id}`;
 export class TweetBodies {
   /** Author summaries in process (few, read on every page, rarely changed); null when not configured. */
   private readonly authors: LocalCache<UserSummary> | null;
+  private readonly authorTexts = new WeakMap<UserSummary, string>();
 
   constructor(
     private readonly d: {
@@ -109,6 +132,46 @@ export class TweetBodies {
       if (author) out.set(id, { id, author, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
     }
     return out;
+  }
+
+  /**
+   * The live tweets among `ids` as JSON text, by id: byte for byte `JSON.stringify` of what
+   * `hydrate` returns, built from the cached JSON of the bodies without parsing it (the author's
+   * summary is spliced in where the body has its id). What the HTTP route sends.
+   */
+  async hydrateJson(ids: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    const hits = await this.cached(unique.map(tweetKey));
+    const bodies: { id: string; authorId: string; tail: string }[] = [];
+    const missing: string[] = [];
+    for (const id of unique) {
+      const v = hits.get(tweetKey(id));
+      if (v === undefined) missing.push(id);
+      else bodies.push(splitBody(v));
+    }
+    if (missing.length > 0) {
+      const loaded = await this.loadBodies(missing);
+      const texts = loaded.map((b) => [tweetKey(b.id), bodyJson(b)] as [string, string]);
+      this.fill(texts);
+      for (const [, json] of texts) bodies.push(splitBody(json));
+    }
+    const authors = await this.authorSummaries(new Set(bodies.map((b) => b.authorId)));
+    const out = new Map<string, string>();
+    for (const b of bodies) {
+      const author = authors.get(b.authorId);
+      if (author) out.set(b.id, `{"id":"${b.id}","author":${this.authorJson(author)},${b.tail}`);
+    }
+    return out;
+  }
+
+  /** An author summary's JSON, written once per summary object (they live in the local cache). */
+  private authorJson(a: UserSummary): string {
+    let json = this.authorTexts.get(a);
+    if (json === undefined) {
+      json = JSON.stringify(a);
+      this.authorTexts.set(a, json);
+    }
+    return json;
   }
 
   private async authorSummaries(ids: Set<string>): Promise<Map<string, UserSummary>> {

@@ -205,11 +205,15 @@ async function runScenario(world: PropertyWorld, s: Scenario): Promise<void> {
       const expected = await readAll(sql, u.id, limit);
       const actual = await readAll(cached, u.id, limit);
       expect(actual, `home timeline of user ${i} (page size ${limit})`).toEqual(expected);
+      // The JSON the HTTP route sends (built from the cached bodies' JSON) is the SQL page's, byte for byte.
+      const first = { limit };
+      expect(await cached.homeJson(u.id, first), `JSON of user ${i}'s first page`).toBe(JSON.stringify(await sql.home(u.id, first)));
       if (expected.length > 2) {
         // since_id / max_id windows answer the same too.
         const mid = expected[Math.floor(expected.length / 2)]!.id;
         for (const q of [{ limit: 5, sinceId: mid }, { limit: 5, maxId: mid }, { limit: 3, maxId: mid, sinceId: expected[expected.length - 1]!.id }]) {
           expect(await cached.home(u.id, q), `user ${i} ${JSON.stringify(q)}`).toEqual(await sql.home(u.id, q));
+          expect(await cached.homeJson(u.id, q), `JSON of user ${i} ${JSON.stringify(q)}`).toBe(JSON.stringify(await sql.home(u.id, q)));
         }
       }
     }
