@@ -22,6 +22,21 @@ export async function processCpuSeconds(pid: number): Promise<number | null> {
   }
 }
 
+/**
+ * CPU seconds (user + system) of this process's children that have ended and been reaped
+ * (cutime + cstime of /proc/self/stat): the difference around a child's run is that child's CPU
+ * time. Null where /proc is unavailable.
+ */
+export async function childrenCpuSeconds(): Promise<number | null> {
+  try {
+    const stat = await readFile('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
 /** Busy CPU seconds of the whole machine since boot, all cores summed (everything but idle and iowait). */
 export async function hostBusySeconds(): Promise<number | null> {
   try {

@@ -14,6 +14,7 @@ import { fillerText } from './seed.ts';
 import { createStorage, postgresServerVersion } from './storage.ts';
 import { readTimelineOptions, TIMELINE_ENV_HELP, type TimelineOptions } from './timeline-options.ts';
 import { seedTimeline } from './timeline-seed.ts';
+import { requireWrk, runWrk } from './wrk.ts';
 
 /**
  * `npm run bench -- timeline`: the hybrid home timeline (docs/timelines.md) on PostgreSQL and a
@@ -36,7 +37,7 @@ interface Measurement {
    * they stay meaningful on a shared machine and show what bounds the throughput on two cores.
    * PostgreSQL is every backend connected to the bench database; null where /proc could not tell.
    */
-  cpuPerRequestMs: { gateway: number | null; postgres: number | null; redis: number | null; loadGenerator: number };
+  cpuPerRequestMs: { gateway: number | null; postgres: number | null; redis: number | null; loadGenerator: number | null };
 }
 
 /** The services' processes whose CPU time a measurement adds up (besides the gateway's). */
@@ -70,7 +71,14 @@ async function measure(
     connections: spec.connections,
     nextRequest: spec.next,
   };
-  if (options.warmupSeconds > 0) await runLoad({ ...load, durationSeconds: options.warmupSeconds });
+  // GETs (one fixed request) with wrk, whose CPU per request is a fraction of autocannon's, so the
+  // two cores go to the gateway and its stores; POSTs (a new body each) with autocannon.
+  const run = async (durationSeconds: number): Promise<{ result: LoadResult; wrkCpuSeconds: number | null }> => {
+    if (spec.method === 'POST') return { result: await runLoad({ ...load, durationSeconds }), wrkCpuSeconds: 0 };
+    const r = await runWrk({ url: gateway.url, path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
+    return { result: r, wrkCpuSeconds: r.cpuSeconds };
+  };
+  if (options.warmupSeconds > 0) await run(options.warmupSeconds);
   // The backends exist after the warm-up (the gateways' pools are filled); a backend that ends
   // during the measurement makes the PostgreSQL figure null rather than wrong.
   const admin = new pg.Client({ connectionString: parties.databaseUrl });
@@ -84,8 +92,8 @@ async function measure(
   const pg0 = await cpuSecondsOf(backends);
   const redis0 = await processCpuSeconds(parties.redisPid);
   const stopCpu = await startCpuMeter(gateway.pid);
-  const result = await runLoad({ ...load, durationSeconds: options.durationSeconds });
-  const cpu = await stopCpu();
+  const { result, wrkCpuSeconds } = await run(options.durationSeconds);
+  const cpu = moveToClient(await stopCpu(), wrkCpuSeconds, result.durationSeconds);
   const pg1 = await cpuSecondsOf(backends);
   const redis1 = await processCpuSeconds(parties.redisPid);
   const perRequest = (cpuSeconds: number | null) => (cpuSeconds === null || result.responses === 0 ? null : (cpuSeconds * 1000) / result.responses);
@@ -98,11 +106,18 @@ async function measure(
       gateway: perRequest(shareSeconds(cpu.server)),
       postgres: perRequest(pg0 === null || pg1 === null ? null : pg1 - pg0),
       redis: perRequest(redis0 === null || redis1 === null ? null : redis1 - redis0),
-      loadGenerator: perRequest(shareSeconds(cpu.client)) ?? 0,
+      loadGenerator: perRequest(shareSeconds(cpu.client)),
     },
   };
   progress(`  ${name}: ${format.count(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
   return m;
+}
+
+/** The meter counts the harness as the client; wrk is a child process, whose CPU it saw as "other". */
+function moveToClient(cpu: CpuShares, childSeconds: number | null, durationSeconds: number): CpuShares {
+  if (childSeconds === null) return { ...cpu, other: null };
+  const pct = (childSeconds / durationSeconds) * 100;
+  return { ...cpu, client: cpu.client + pct, other: cpu.other === null ? null : Math.max(0, cpu.other - pct) };
 }
 
 const msOrDash = (v: number | null) => (v === null ? '–' : v.toFixed(3));
@@ -162,6 +177,12 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   } catch (err) {
     if (!(err instanceof BenchOptionsError)) throw err;
     process.stderr.write(`${err.message}\n\n${TIMELINE_ENV_HELP}\n`);
+    return 2;
+  }
+  try {
+    requireWrk();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
   const startedAt = new Date().toISOString();

@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireWrk, runWrk } from '../bench/wrk.ts';
+
+/** Whether wrk is on PATH here (`bash .ci/run` installs it); the runs below need it. */
+const haveWrk = (() => {
+  try {
+    requireWrk();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('wrk load generator (timeline benchmark GETs)', () => {
+  it('refuses to run without wrk, saying how to install it', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'no-wrk-'));
+    const saved = process.env.PATH;
+    process.env.PATH = empty;
+    try {
+      expect(() => requireWrk()).toThrow(/wrk, which is not installed[\s\S]*apt-get install wrk/);
+    } finally {
+      process.env.PATH = saved;
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  describe.runIf(haveWrk)('against a local server', () => {
+    let server: http.Server;
+    let url: string;
+    const seen: { path: string; auth: string | undefined }[] = [];
+    beforeAll(async () => {
+      server = http.createServer((req, res) => {
+        if (seen.length < 5) seen.push({ path: req.url ?? '', auth: req.headers.authorization });
+        res.writeHead(req.url?.startsWith('/missing') ? 404 : 200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('reports responses, rate, latency percentiles and its own CPU time; sends the path and headers', async () => {
+      const r = await runWrk({ url, path: '/v1/x?limit=20', headers: { authorization: 'Bearer t0k' }, connections: 2, durationSeconds: 1 });
+      expect(r.responses).toBeGreaterThan(100);
+      expect(r.errors).toBe(0);
+      expect(r.requestsPerSecond).toBeCloseTo(r.responses / r.durationSeconds, 6);
+      expect(r.durationSeconds).toBeGreaterThan(0.9);
+      expect(r.latencyMs.p50).toBeGreaterThan(0);
+      expect(r.latencyMs.p50).toBeLessThanOrEqual(r.latencyMs.p99);
+      expect(r.latencyMs.p99).toBeLessThanOrEqual(r.latencyMs.max);
+      expect(r.cpuSeconds).not.toBeNull();
+      expect(r.cpuSeconds!).toBeGreaterThan(0);
+      expect(seen[0]).toEqual({ path: '/v1/x?limit=20', auth: 'Bearer t0k' });
+    });
+
+    it('counts error statuses as errors', async () => {
+      const r = await runWrk({ url, path: '/missing', headers: {}, connections: 1, durationSeconds: 1 });
+      expect(r.responses).toBeGreaterThan(0);
+      expect(r.unexpectedStatus).toBe(r.responses);
+      expect(r.errors).toBe(r.responses);
+    });
+  });
+});
