@@ -58,7 +58,7 @@ import { RedisBodyCache } from './timeline/redis-body-cache.ts';
 import { RedisTimelineCache } from './timeline/redis-timeline-cache.ts';
 import { SqlHomeTimeline } from './timeline/sql-home-timeline.ts';
 import type { TimelineCache } from './timeline/timeline-cache.ts';
-import { TweetBodies } from './timeline/tweet-bodies.ts';
+import { TWEET_KEY_PREFIX, TweetBodies } from './timeline/tweet-bodies.ts';
 
 export interface Gateway {
   readonly config: Config;
@@ -109,7 +109,9 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       clusterBus = new ClusterBus(redis.subscribe);
       limiter = new RedisRateLimiter(redis.commands, config.REDIS_KEY_PREFIX, log, () => metrics.rateLimiterErrors.inc());
       checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()), critical: false });
-      timelineCache = new RedisTimelineCache(redis.commands, config.REDIS_KEY_PREFIX, timelineOptions);
+      // The page read prefetches the cached bodies (standalone Redis: one round trip per page).
+      const bodyKeyPrefix = RedisBodyCache.keyOf(config.REDIS_KEY_PREFIX, TWEET_KEY_PREFIX);
+      timelineCache = new RedisTimelineCache(redis.commands, config.REDIS_KEY_PREFIX, { ...timelineOptions, bodyKeyPrefix });
       bodyCache = new RedisBodyCache(redis.commands, config.REDIS_KEY_PREFIX, bodyOptions);
     } else {
       limiter = new MemoryRateLimiter();

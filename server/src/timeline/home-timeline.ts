@@ -2,7 +2,7 @@ import type { Tweet } from '@flock/client/protocol';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { TimelineQuery } from '../domain/tweets.ts';
-import type { CachedTimeline, TimelineCache } from './timeline-cache.ts';
+import type { CachedTimeline, TimelineCache, TimelinePageRead, TimelineRange } from './timeline-cache.ts';
 import { authorsTweetIds, homeIds, largeFollowees } from './timeline-queries.ts';
 import type { TweetBodies } from './tweet-bodies.ts';
 
@@ -25,7 +25,8 @@ export interface HomeTimelineReader {
 /** A page's JSON from its items' JSON texts; `JSON.stringify(page)` of the parsed items, byte for byte. */
 export const pageJson = (items: readonly string[], next: string | null): string => `{"items":[${items.join(',')}],"next":${JSON.stringify(next)}}`;
 
-type Hydrate<T> = (ids: readonly string[]) => Promise<Map<string, T>>;
+/** Hydrates ids; `prefetched` are body-cache values already read with the timeline (null: not cached). */
+type Hydrate<T> = (ids: readonly string[], prefetched?: ReadonlyMap<string, string | null>) => Promise<Map<string, T>>;
 
 export type ReadPath = 'cache' | 'rebuild' | 'sql';
 
@@ -67,11 +68,11 @@ export class CachedHomeTimeline implements HomeTimelineReader {
   ) {}
 
   async home(userId: string, q: TimelineQuery): Promise<TimelinePage> {
-    return (await this.cached(userId, q, (ids) => this.d.bodies.hydrate(ids))) ?? this.d.sql.home(userId, q);
+    return (await this.cached(userId, q, (ids, pre) => this.d.bodies.hydrate(ids, pre))) ?? this.d.sql.home(userId, q);
   }
 
   async homeJson(userId: string, q: TimelineQuery): Promise<string> {
-    const page = await this.cached(userId, q, (ids) => this.d.bodies.hydrateJson(ids));
+    const page = await this.cached(userId, q, (ids, pre) => this.d.bodies.hydrateJson(ids, pre));
     return page ? pageJson(page.items, page.next) : this.d.sql.homeJson(userId, q);
   }
 
@@ -95,7 +96,8 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     const bounds = queryBounds(q);
     if (bounds.upTo === '-1') return { items: [], next: null };
     const ask = want + SLACK;
-    const [first, epoch] = await cacheCall(() => Promise.all([this.d.cache.read(userId, bounds, ask), this.d.cache.largeEpoch()]));
+    // One round trip where the store can: the ids, the large epoch and the bodies of those ids.
+    const { state: first, epoch, bodies: prefetched } = await cacheCall(() => this.readPage(userId, bounds, ask));
     let state = first;
     let path: ReadPath = 'cache';
     if (!state) {
@@ -110,7 +112,7 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     // Scan the cache down until the merged top `want` cannot change any more.
     const cacheIds = [...state.ids];
     let exhausted = state.ids.length < ask;
-    let tweets = await hydrate([...cacheIds, ...largeIds]);
+    let tweets = await hydrate([...cacheIds, ...largeIds], path === 'cache' ? (prefetched ?? undefined) : undefined);
     let merged = this.merge(cacheIds, largeIds, tweets);
     for (let round = 1; !exhausted; round++) {
       const last = cacheIds[cacheIds.length - 1]!;
@@ -128,6 +130,13 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     this.d.onRead(path);
     const kept = top.slice(0, q.limit);
     return { items: kept.map((id) => tweets.get(id)!), next: top.length > q.limit && kept.length > 0 ? kept[kept.length - 1]! : null };
+  }
+
+  private async readPage(userId: string, bounds: TimelineRange, ask: number): Promise<TimelinePageRead> {
+    const cache = this.d.cache;
+    if (cache.readPage) return cache.readPage(userId, bounds, ask, ask);
+    const [state, epoch] = await Promise.all([cache.read(userId, bounds, ask), cache.largeEpoch()]);
+    return { state, epoch, bodies: null };
   }
 
   /** Whether the page lies where the cache is complete: ids below the floor may be missing from it. */

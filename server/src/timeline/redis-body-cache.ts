@@ -3,7 +3,7 @@ import type { RedisClient } from '../redis/open-redis.ts';
 import type { BodyCache, BodyCacheOptions } from './body-cache.ts';
 
 /** An invalidation guard: a value no fill can write over (fills are SET NX) and getMany skips. */
-const GUARD = '\u0000';
+export const BODY_GUARD = '\u0000';
 
 /**
  * Bodies in Redis under `<prefix>b:<key>`, shared by every node. One MGET per read; in a Cluster,
@@ -17,7 +17,12 @@ export class RedisBodyCache implements BodyCache {
   ) {}
 
   private key(k: string): string {
-    return `${this.prefix}b:${k}`;
+    return RedisBodyCache.keyOf(this.prefix, k);
+  }
+
+  /** The Redis key of cache key `k` under REDIS_KEY_PREFIX `prefix`. */
+  static keyOf(prefix: string, k: string): string {
+    return `${prefix}b:${k}`;
   }
 
   async getMany(keys: readonly string[]): Promise<Map<string, string>> {
@@ -29,7 +34,7 @@ export class RedisBodyCache implements BodyCache {
         : await this.redis.mget(keys.map((k) => this.key(k)));
     keys.forEach((k, i) => {
       const v = values[i];
-      if (v != null && v !== GUARD) out.set(k, v);
+      if (v != null && v !== BODY_GUARD) out.set(k, v);
     });
     return out;
   }
@@ -39,7 +44,7 @@ export class RedisBodyCache implements BodyCache {
   }
 
   async invalidate(keys: readonly string[]): Promise<void> {
-    await Promise.all(keys.map((k) => this.redis.set(this.key(k), GUARD, 'PX', this.opts.guardMs)));
+    await Promise.all(keys.map((k) => this.redis.set(this.key(k), BODY_GUARD, 'PX', this.opts.guardMs)));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '../redis/open-redis.ts';
-import type { CachedTimeline, TimelineCache, TimelineCacheOptions, TimelineRange } from './timeline-cache.ts';
+import { BODY_GUARD } from './redis-body-cache.ts';
+import type { CachedTimeline, TimelineCache, TimelineCacheOptions, TimelinePageRead, TimelineRange } from './timeline-cache.ts';
 
 /**
  * Timelines in Redis, shared by every node. Per user two keys in one Cluster slot (the user id is
@@ -12,7 +14,8 @@ import type { CachedTimeline, TimelineCache, TimelineCacheOptions, TimelineRange
  * - `<prefix>tl:{<user>}:m`: a hash with warm, rebuilding, floor, version, large, epoch.
  * Both keys get the TTL on every read and write; a read trusts them only when both say warm, so a
  * maxmemory eviction of either one makes the timeline cold.
- * The global large epoch is one more key (`<prefix>tl:large-epoch`), read by its own command.
+ * The global large epoch is one more key (`<prefix>tl:large-epoch`), read by its own command, or
+ * (standalone Redis, not a Cluster) by `readPage` with the timeline and the page's cached bodies.
  */
 
 const pad = (id: string): string => id.padStart(20, '0');
@@ -48,6 +51,29 @@ local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIM
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}`;
+
+// The page read of the home timeline, one round trip: READ, the global large epoch and the cached
+// bodies of the first ARGV[7] ids (joined by newlines: JSON text never holds a raw newline, and one
+// string decodes far cheaper than one reply per body; a missing body is an empty string).
+// The epoch and body keys are not declared: standalone Redis (and Sentinel) only, never a Cluster.
+// KEYS z m · ARGV upper lower count ttl epochKey bodyPrefix prefetch → {false, epoch} | {ids, floor, large, epoch, version, globalEpoch, bodies}
+const READ_PAGE = `
+local global = redis.call('GET', ARGV[5]) or '0'
+local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
+if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return {false, global} end
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local n = math.min(#ids, tonumber(ARGV[7]))
+local bodies = ''
+if n > 0 then
+  local keys = {}
+  for i = 1, n do keys[i] = ARGV[6] .. string.gsub(ids[i], '^0+(%d)', '%1') end
+  local values = redis.call('MGET', unpack(keys))
+  for i = 1, n do if not values[i] then values[i] = '' end end
+  bodies = table.concat(values, '\\n')
+end
+return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', global, bodies}`;
 
 // KEYS z m · ARGV cap ttl ids…
 const ADD = `${INSERT}
@@ -108,6 +134,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
 type Scripted = RedisClient & {
+  flockTlReadPage(z: string, m: string, ...args: (string | number)[]): Promise<[null, string] | [string[], string, string | null, string, string, string, string]>;
   flockTlRead(z: string, m: string, ...args: (string | number)[]): Promise<[string[], string, string | null, string, string] | null>;
   flockTlAdd(z: string, m: string, ...args: (string | number)[]): Promise<number>;
   flockTlRemove(z: string, m: string, ...args: (string | number)[]): Promise<number>;
@@ -116,6 +143,25 @@ type Scripted = RedisClient & {
   flockTlStoreLarge(m: string, ...args: (string | number)[]): Promise<number>;
   flockTlForget(z: string, m: string, ...args: (string | number)[]): Promise<number>;
 };
+
+/** A range as ZRANGE BYLEX bounds: inclusive upper, exclusive lower. */
+function bounds(range: TimelineRange): [string, string] {
+  const upper = range.upTo === undefined ? '+' : `[${pad(range.upTo)}`;
+  // "(" alone is "above the empty member": the warm marker is never part of a range.
+  const lower = `(${range.after === undefined ? '' : pad(range.after)}`;
+  return [upper, lower];
+}
+
+/** A warm timeline from the reply of READ (or the same fields of READ_PAGE). */
+function timeline([ids, floor, large, epoch, version]: [string[], string, string | null, string, string]): CachedTimeline {
+  return {
+    ids: ids.map(unpad),
+    floor: floor === '' ? null : unpad(floor),
+    large: large === null ? null : large === '' ? [] : large.split(','),
+    largeEpoch: epoch === '' ? null : epoch,
+    version,
+  };
+}
 
 /** Commands to one user's keys go out together, at most this many at a time (fan-out to many followers). */
 const CONCURRENCY = 256;
@@ -126,6 +172,7 @@ async function forEachChunk<T>(items: readonly T[], fn: (item: T) => Promise<unk
 
 export class RedisTimelineCache implements TimelineCache {
   private readonly r: Scripted;
+  private readonly bodyKeyPrefix: string | undefined;
 
   constructor(
     redis: RedisClient,
@@ -133,6 +180,7 @@ export class RedisTimelineCache implements TimelineCache {
     private readonly opts: TimelineCacheOptions,
   ) {
     redis.defineCommand('flockTlRead', { numberOfKeys: 2, lua: READ });
+    redis.defineCommand('flockTlReadPage', { numberOfKeys: 2, lua: READ_PAGE });
     redis.defineCommand('flockTlAdd', { numberOfKeys: 2, lua: ADD });
     redis.defineCommand('flockTlRemove', { numberOfKeys: 2, lua: REMOVE });
     redis.defineCommand('flockTlBegin', { numberOfKeys: 2, lua: BEGIN });
@@ -140,6 +188,8 @@ export class RedisTimelineCache implements TimelineCache {
     redis.defineCommand('flockTlStoreLarge', { numberOfKeys: 1, lua: STORE_LARGE });
     redis.defineCommand('flockTlForget', { numberOfKeys: 2, lua: FORGET });
     this.r = redis as Scripted;
+    // Prefetching reads keys of other slots: not in a Cluster.
+    this.bodyKeyPrefix = redis instanceof Cluster ? undefined : opts.bodyKeyPrefix;
   }
 
   private keys(userId: string): [string, string] {
@@ -152,19 +202,29 @@ export class RedisTimelineCache implements TimelineCache {
   }
 
   async read(userId: string, range: TimelineRange, count: number): Promise<CachedTimeline | null> {
-    const upper = range.upTo === undefined ? '+' : `[${pad(range.upTo)}`;
-    // "(" alone is "above the empty member": the warm marker is never part of a range.
-    const lower = `(${range.after === undefined ? '' : pad(range.after)}`;
-    const r = await this.r.flockTlRead(...this.keys(userId), upper, lower, count, this.opts.ttlMs);
-    if (!r) return null;
-    const [ids, floor, large, epoch, version] = r;
-    return {
-      ids: ids.map(unpad),
-      floor: floor === '' ? null : unpad(floor),
-      large: large === null ? null : large === '' ? [] : large.split(','),
-      largeEpoch: epoch === '' ? null : epoch,
-      version,
-    };
+    const r = await this.r.flockTlRead(...this.keys(userId), ...bounds(range), count, this.opts.ttlMs);
+    return r ? timeline(r) : null;
+  }
+
+  async readPage(userId: string, range: TimelineRange, count: number, prefetch: number): Promise<TimelinePageRead> {
+    if (this.bodyKeyPrefix === undefined) {
+      const [state, epoch] = await Promise.all([this.read(userId, range, count), this.largeEpoch()]);
+      return { state, epoch, bodies: null };
+    }
+    const r = await this.r.flockTlReadPage(...this.keys(userId), ...bounds(range), count, this.opts.ttlMs, this.epochKey(), this.bodyKeyPrefix, prefetch);
+    if (r[0] === null) return { state: null, epoch: r[1], bodies: null };
+    const state = timeline([r[0], r[1], r[2], r[3], r[4]]);
+    const bodies = new Map<string, string | null>();
+    const values = r[6].split('\n');
+    for (let i = 0; i < Math.min(prefetch, state.ids.length); i++) {
+      const v = values[i];
+      bodies.set(state.ids[i]!, v === undefined || v === '' || v === BODY_GUARD ? null : v);
+    }
+    return { state, epoch: r[5], bodies };
+  }
+
+  private epochKey(): string {
+    return `${this.prefix}tl:large-epoch`;
   }
 
   async add(userIds: readonly string[], ids: readonly string[]): Promise<void> {
@@ -215,11 +275,11 @@ export class RedisTimelineCache implements TimelineCache {
   }
 
   async largeEpoch(): Promise<string> {
-    return (await this.r.get(`${this.prefix}tl:large-epoch`)) ?? '0';
+    return (await this.r.get(this.epochKey())) ?? '0';
   }
 
   async bumpLargeEpoch(): Promise<void> {
-    await this.r.incr(`${this.prefix}tl:large-epoch`);
+    await this.r.incr(this.epochKey());
   }
 
   async close(): Promise<void> {

@@ -39,9 +39,22 @@ export interface CachedTimeline {
   version: string;
 }
 
+export interface TimelinePageRead {
+  state: CachedTimeline | null;
+  epoch: string;
+  bodies: Map<string, string | null> | null;
+}
+
 export interface TimelineCache {
   /** Up to `count` ids in the range, newest first; null when the timeline is cold. Refreshes the TTL. */
   read(userId: string, range: TimelineRange, count: number): Promise<CachedTimeline | null>;
+  /**
+   * Optional, for a store where round trips cost: `read` and `largeEpoch` together, plus the
+   * body-cache values (cached tweet JSON) of the first `prefetch` ids read, in one round trip.
+   * `bodies` maps each prefetched id to its value, or to null when the body cache has none (a
+   * miss or an invalidation guard); null when the store could not prefetch (Redis Cluster).
+   */
+  readPage?(userId: string, range: TimelineRange, count: number, prefetch: number): Promise<TimelinePageRead>;
   /** Adds the ids to each user's timeline that is warm or being rebuilt; others are left cold. */
   add(userIds: readonly string[], ids: readonly string[]): Promise<void>;
   /** Removes the ids from each user's timeline (warm or not) and changes each user's version. */
@@ -72,4 +85,9 @@ export interface TimelineCacheOptions {
   capacity: number;
   /** A timeline nobody reads or writes for this long goes cold. @default 7 days */
   ttlMs: number;
+  /**
+   * Redis only: the full key prefix of cached tweet bodies (the body cache's key of tweet `id` is
+   * this plus `id`), so `readPage` can prefetch them. Without it, `readPage` prefetches nothing.
+   */
+  bodyKeyPrefix?: string;
 }

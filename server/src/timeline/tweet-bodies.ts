@@ -19,7 +19,9 @@ interface TweetBody {
 
 type BodyRow = Omit<TweetRow, keyof AuthorCols> & { author_id: string };
 
-const tweetKey = (id: string) => `tw:${id}`;
+/** Body-cache keys of tweets are this plus the tweet id. */
+export const TWEET_KEY_PREFIX = 'tw:';
+const tweetKey = (id: string) => `${TWEET_KEY_PREFIX}${id}`;
 
 /**
  * The head of a body's JSON as `JSON.stringify` writes a TweetBody (ids are digit strings). What
@@ -105,12 +107,18 @@ export class TweetBodies {
    * Values of `ids` from the cache, the rest loaded from PostgreSQL by `load` (which leaves out
    * what does not exist) and filled into the cache for the next reader.
    */
-  private async readThrough<T>(ids: readonly string[], key: (id: string) => string, load: (missing: string[]) => Promise<T[]>, idOf: (v: T) => string): Promise<Map<string, T>> {
+  private async readThrough<T>(
+    ids: readonly string[],
+    key: (id: string) => string,
+    load: (missing: string[]) => Promise<T[]>,
+    idOf: (v: T) => string,
+    prefetched?: ReadonlyMap<string, string | null>,
+  ): Promise<Map<string, T>> {
     const out = new Map<string, T>();
-    const hits = await this.cached(ids.map(key));
+    const hits = await this.cached((prefetched ? ids.filter((id) => !prefetched.has(id)) : ids).map(key));
     for (const id of ids) {
-      const v = hits.get(key(id));
-      if (v !== undefined) out.set(id, JSON.parse(v) as T);
+      const v = prefetched?.get(id) ?? hits.get(key(id));
+      if (v !== undefined && v !== null) out.set(id, JSON.parse(v) as T);
     }
     const missing = ids.filter((id) => !out.has(id));
     if (missing.length > 0) {
@@ -122,8 +130,8 @@ export class TweetBodies {
   }
 
   /** The live tweets among `ids`, by id. */
-  async hydrate(ids: readonly string[]): Promise<Map<string, Tweet>> {
-    const bodies = await this.readThrough([...new Set(ids)], tweetKey, (missing) => this.loadBodies(missing), (b: TweetBody) => b.id);
+  async hydrate(ids: readonly string[], prefetched?: ReadonlyMap<string, string | null>): Promise<Map<string, Tweet>> {
+    const bodies = await this.readThrough([...new Set(ids)], tweetKey, (missing) => this.loadBodies(missing), (b: TweetBody) => b.id, prefetched);
     const authors = await this.authorSummaries(new Set([...bodies.values()].map((b) => b.authorId)));
     const out = new Map<string, Tweet>();
     for (const [id, b] of bodies) {
@@ -137,16 +145,19 @@ export class TweetBodies {
   /**
    * The live tweets among `ids` as JSON text, by id: byte for byte `JSON.stringify` of what
    * `hydrate` returns, built from the cached JSON of the bodies without parsing it (the author's
-   * summary is spliced in where the body has its id). What the HTTP route sends.
+   * summary is spliced in where the body has its id). What the HTTP route sends. `prefetched`:
+   * body-cache values already read for some ids (null: not cached), as `TimelineCache.readPage`
+   * returns them; the other ids are read from the body cache.
    */
-  async hydrateJson(ids: readonly string[]): Promise<Map<string, string>> {
+  async hydrateJson(ids: readonly string[], prefetched?: ReadonlyMap<string, string | null>): Promise<Map<string, string>> {
     const unique = [...new Set(ids)];
-    const hits = await this.cached(unique.map(tweetKey));
+    const rest = prefetched ? unique.filter((id) => !prefetched.has(id)) : unique;
+    const hits = await this.cached(rest.map(tweetKey));
     const bodies: { id: string; authorId: string; tail: string }[] = [];
     const missing: string[] = [];
     for (const id of unique) {
-      const v = hits.get(tweetKey(id));
-      if (v === undefined) missing.push(id);
+      const v = prefetched?.get(id) ?? hits.get(tweetKey(id));
+      if (v === undefined || v === null) missing.push(id);
       else bodies.push(splitBody(v));
     }
     if (missing.length > 0) {

@@ -6,6 +6,7 @@ import { openPostgresDatabase } from '../../src/db/postgres-database.ts';
 import { createLogger } from '../../src/logger.ts';
 import { RedisBodyCache } from '../../src/timeline/redis-body-cache.ts';
 import { RedisTimelineCache } from '../../src/timeline/redis-timeline-cache.ts';
+import { TWEET_KEY_PREFIX } from '../../src/timeline/tweet-bodies.ts';
 import { deleteKeys, runPrefix } from '../support/redis-keys.ts';
 import { REDIS_URL, assertService, createTestDatabase, postgresAvailable, redisAvailable } from '../support/services.ts';
 import { checkHomeTimelineProperty } from './home-timeline.property.ts';
@@ -40,7 +41,8 @@ describe('home timeline on the Redis caches and PostgreSQL (scaled out)', () => 
     await checkHomeTimelineProperty(
       {
         db,
-        timelineCache: new RedisTimelineCache(redis, PREFIX, { capacity: 25, ttlMs: 600_000 }),
+        // Page reads prefetch the bodies, as the gateway's do on standalone Redis.
+        timelineCache: new RedisTimelineCache(redis, PREFIX, { capacity: 25, ttlMs: 600_000, bodyKeyPrefix: RedisBodyCache.keyOf(PREFIX, TWEET_KEY_PREFIX) }),
         bodyCache: new RedisBodyCache(redis, PREFIX, { ttlMs: 600_000, guardMs: 10_000 }),
       },
       { users: 150, numRuns: 2 },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RedisBodyCache } from '../../src/timeline/redis-body-cache.ts';
 import { RedisTimelineCache } from '../../src/timeline/redis-timeline-cache.ts';
 import { useTestRedis } from '../support/redis-keys.ts';
 import { timelineCacheContract } from './timeline-cache.contract.ts';
@@ -18,6 +19,34 @@ describe('RedisTimelineCache', () => {
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(30_000);
     }
+  });
+
+  it('reads a page with the large epoch and the cached bodies of its first ids in one call', async () => {
+    const bodies = new RedisBodyCache(client(), PREFIX, { ttlMs: 30_000, guardMs: 30_000 });
+    const cache = new RedisTimelineCache(client(), PREFIX, { capacity: 10, ttlMs: 30_000, bodyKeyPrefix: RedisBodyCache.keyOf(PREFIX, 'tw:') });
+    // The epoch is global (other tests of this prefix bump it too).
+    const epoch = await cache.largeEpoch();
+    expect(await cache.readPage('61', {}, 5, 5)).toEqual({ state: null, epoch, bodies: null });
+    await cache.fill('61', await cache.beginRebuild('61'), { ids: ['90', '80', '70', '60', '50'], floor: null, large: ['3'], largeEpoch: '0' });
+    await cache.bumpLargeEpoch();
+    // A body with newlines and quotes in its text (escaped in JSON), one invalidated, one never cached.
+    const json90 = JSON.stringify({ id: '90', text: 'two\nlines "and" \\n' });
+    await bodies.fill([['tw:90', json90], ['tw:80', '{"id":"80"}'], ['tw:60', '{"id":"60"}'], ['tw:50', '{"id":"50"}']]);
+    await bodies.invalidate(['tw:80']);
+    const page = await cache.readPage('61', { upTo: '85' }, 3, 2);
+    expect(page.epoch).toBe(String(Number(epoch) + 1));
+    expect(page.state).toEqual(await cache.read('61', { upTo: '85' }, 3));
+    expect(page.state?.ids).toEqual(['80', '70', '60']);
+    // Only the first two ids are prefetched; the guard and the missing body are null.
+    expect(page.bodies).toEqual(new Map([['80', null], ['70', null]]));
+    const all = await cache.readPage('61', {}, 10, 10);
+    expect(all.bodies).toEqual(new Map([['90', json90], ['80', null], ['70', null], ['60', '{"id":"60"}'], ['50', '{"id":"50"}']]));
+  });
+
+  it('prefetches no bodies without their key prefix', async () => {
+    const cache = new RedisTimelineCache(client(), PREFIX, { capacity: 10, ttlMs: 30_000 });
+    await cache.fill('62', await cache.beginRebuild('62'), { ids: ['9'], floor: null, large: [], largeEpoch: '0' });
+    expect(await cache.readPage('62', {}, 5, 5)).toEqual({ state: await cache.read('62', {}, 5), epoch: await cache.largeEpoch(), bodies: null });
   });
 
   it('makes a timeline cold when Redis evicts either of its keys', async () => {
