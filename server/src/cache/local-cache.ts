@@ -4,7 +4,9 @@
  *
  * - an entry lives at most `ttlMs` from the moment it was read from the source, so a missed
  *   invalidation (a node cut from the bus) is bounded by the TTL;
- * - at most `maxEntries` entries (least recently used go first);
+ * - at most `maxEntries` entries; eviction is "second chance" (CLOCK), close to least recently
+ *   used: the oldest stored entry not read since it was stored (or last given its chance) goes
+ *   first. A hit only stamps its entry; order is fixed up when something must be evicted;
  * - fills are guarded: `ticket()` is taken before reading the source, and `set` refuses the value
  *   when any invalidation happened since (a reader that read the source before a change
  *   committed cannot put the old value back after the change's invalidation arrived);
@@ -20,7 +22,10 @@ export interface LocalCacheOptions {
 }
 
 export class LocalCache<V> {
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
+  /** In insertion (or last move) order; `used` > `placed` when read since it was put there. */
+  private readonly entries = new Map<string, { value: V; expiresAt: number; placed: number; used: number }>();
+  /** Stamps of insertions and hits. */
+  private tick = 0;
   /** Bumped by every invalidation; a fill whose ticket is older is refused. */
   private generation = 0;
   private readonly now: () => number;
@@ -47,9 +52,9 @@ export class LocalCache<V> {
       this.entries.delete(key);
       return undefined;
     }
-    // Most recently used last: eviction takes the first.
-    this.entries.delete(key);
-    this.entries.set(key, e);
+    // Only stamped: moving the entry to the end of the map on every hit (delete + set) was the
+    // largest item of a cached timeline page's author lookups. Eviction gives it its second chance.
+    e.used = ++this.tick;
     return e.value;
   }
 
@@ -62,11 +67,21 @@ export class LocalCache<V> {
   set(key: string, value: V, ticket: number): boolean {
     if (!this.enabled || !this.usable() || ticket !== this.generation) return false;
     this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.now() + this.opts.ttlMs });
+    const t = ++this.tick;
+    this.entries.set(key, { value, expiresAt: this.now() + this.opts.ttlMs, placed: t, used: t });
     while (this.entries.size > this.opts.maxEntries) {
-      const [oldest] = this.entries.keys();
-      if (oldest === undefined) break;
+      // The oldest placed goes, unless it was read since it was placed (or is the one just
+      // stored): then it moves to the end and the next one is looked at. An entry moves at most
+      // once per read, so this ends.
+      const first = this.entries.entries().next();
+      if (first.done) break;
+      const [oldest, e] = first.value;
       this.entries.delete(oldest);
+      if (e.used > e.placed || oldest === key) {
+        e.placed = ++this.tick;
+        e.used = e.placed;
+        this.entries.set(oldest, e);
+      }
     }
     return true;
   }

@@ -24,6 +24,20 @@ describe('LocalCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
+  it('evicts an entry not read since it was stored first, else the oldest stored; never the one being stored', () => {
+    const cache = new LocalCache<string>({ ttlMs: 1000, maxEntries: 3 });
+    for (const k of ['a', 'b', 'c']) cache.set(k, k.toUpperCase(), cache.ticket());
+    cache.get('a');
+    cache.get('c');
+    cache.set('d', 'D', cache.ticket()); // b was never read
+    expect(['a', 'b', 'c', 'd'].map((k) => cache.get(k))).toEqual(['A', undefined, 'C', 'D']);
+    // Now a, c and d were all read since they were stored (a was moved behind d when b went):
+    // each gets its second chance, and the oldest stored of them, c, goes.
+    cache.set('e', 'E', cache.ticket());
+    expect(cache.size).toBe(3);
+    expect(['a', 'c', 'd', 'e'].map((k) => cache.get(k))).toEqual(['A', undefined, 'D', 'E']);
+  });
+
   it('refuses a fill that started before an invalidation', () => {
     const cache = new LocalCache<string>({ ttlMs: 1000, maxEntries: 10 });
     const ticket = cache.ticket();
