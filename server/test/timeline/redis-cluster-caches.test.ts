@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openRedis } from '../../src/redis/open-redis.ts';
 import { redisTarget } from '../../src/redis/redis-target.ts';
@@ -39,6 +39,13 @@ describe('timeline and body caches on a Redis Cluster', () => {
 
   describe('RedisTimelineCache', () => {
     timelineCacheContract(async (opts) => new RedisTimelineCache(client, prefix, opts));
+
+    it('reads a page without prefetching bodies (their keys lie in other slots)', async () => {
+      const cache = new RedisTimelineCache(client, prefix, { capacity: 10, ttlMs: 30_000, bodyKeyPrefix: RedisBodyCache.keyOf(prefix, 'tw:') });
+      await new RedisBodyCache(client, prefix, { ttlMs: 30_000, guardMs: 1000 }).fill([['tw:9', '{"id":"9"}']]);
+      await cache.fill('71', await cache.beginRebuild('71'), { ids: ['9'], floor: null, large: [], largeEpoch: '0' });
+      expect(await cache.readPage('71', {}, 5, 5)).toEqual({ state: await cache.read('71', {}, 5), epoch: await cache.largeEpoch(), bodies: null });
+    });
   });
   describe('RedisBodyCache', () => {
     bodyCacheContract(async (opts) => new RedisBodyCache(client, prefix, opts));
