@@ -53,8 +53,11 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}`;
 
 // The page read of the home timeline, one round trip: READ, the global large epoch and the cached
-// bodies of the first ARGV[7] ids (joined by newlines: JSON text never holds a raw newline, and one
-// string decodes far cheaper than one reply per body; a missing body is an empty string).
+// bodies of the first ARGV[7] ids, joined by newlines (JSON text never holds a raw newline; a
+// missing body is an empty string). Measured against READ + GET + MGET: about 50 µs less gateway
+// CPU per page and 35 µs more Redis CPU (Lua copies the bodies); returning MGET's array instead of
+// one string costs Redis 15 µs less and the gateway as much more. The gateway's single event loop
+// is the bottleneck, so the work goes to Redis.
 // The epoch and body keys are not declared: standalone Redis (and Sentinel) only, never a Cluster.
 // KEYS z m · ARGV upper lower count ttl epochKey bodyPrefix prefetch → {false, epoch} | {ids, floor, large, epoch, version, globalEpoch, bodies}
 const READ_PAGE = `
