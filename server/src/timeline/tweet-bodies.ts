@@ -35,14 +35,21 @@ function bodyJson(b: TweetBody): string {
   return JSON.stringify({ id: b.id, authorId: b.authorId, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
 }
 
-/** A body's JSON split into its author and the Tweet JSON's tail; parsed and written again only if it is not in the usual form. */
-function splitBody(json: string): { id: string; authorId: string; tail: string } {
+/**
+ * A body's JSON split into its author and the Tweet JSON's tail; parsed and written again if it is
+ * not in the usual form; null (treated as not cached) if it is not a tweet body at all.
+ */
+function splitBody(json: string): { id: string; authorId: string; tail: string } | null {
   const m = BODY_HEAD.exec(json);
   if (m) return { id: m[1]!, authorId: m[2]!, tail: json.slice(m[0].length) };
-  const again = bodyJson(JSON.parse(json) as TweetBody);
+  let again: string;
+  try {
+    again = bodyJson(JSON.parse(json) as TweetBody);
+  } catch {
+    return null;
+  }
   const m2 = BODY_HEAD.exec(again);
-  if (!m2) throw new Error('a cached tweet body is not a tweet body');
-  return { id: m2[1]!, authorId: m2[2]!, tail: again.slice(m2[0].length) };
+  return m2 ? { id: m2[1]!, authorId: m2[2]!, tail: again.slice(m2[0].length) } : null;
 }
 const authorKey = (id: string) => `au:${id}`;
 
@@ -157,14 +164,15 @@ export class TweetBodies {
     const missing: string[] = [];
     for (const id of unique) {
       const v = prefetched?.get(id) ?? hits.get(tweetKey(id));
-      if (v === undefined || v === null) missing.push(id);
-      else bodies.push(splitBody(v));
+      const body = v === undefined || v === null ? null : splitBody(v);
+      if (body && body.id === id) bodies.push(body);
+      else missing.push(id);
     }
     if (missing.length > 0) {
       const loaded = await this.loadBodies(missing);
       const texts = loaded.map((b) => [tweetKey(b.id), bodyJson(b)] as [string, string]);
       this.fill(texts);
-      for (const [, json] of texts) bodies.push(splitBody(json));
+      for (const [, json] of texts) bodies.push(splitBody(json)!);
     }
     const authors = await this.authorSummaries(new Set(bodies.map((b) => b.authorId)));
     const out = new Map<string, string>();
