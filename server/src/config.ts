@@ -203,6 +203,14 @@ export const configSchema = z
     AUTHOR_CACHE_TTL_MS: int(0, 3_600_000).default(60_000),
     /** Author summaries a node keeps in process. */
     AUTHOR_CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
+    /**
+     * How long a node keeps a tweet body (the JSON the home timeline splices) in process; edits,
+     * deletions and count changes reach every node over the cluster bus. 0: off (bodies come
+     * from the shared body cache on every read).
+     */
+    TWEET_LOCAL_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
+    /** Tweet bodies a node keeps in process. */
+    TWEET_LOCAL_CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
     // ---- Demo web app (client SDK issue) ----
     /** Serve the demo web app at `/` (GET requests no API route answers). */
     SERVE_WEB_APP: bool.default(true),

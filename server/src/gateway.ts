@@ -131,6 +131,8 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       log,
       onCacheError: (op) => metrics.timelineCacheErrors.inc({ cache: 'body', op }),
       local: { bus, ttlMs: config.AUTHOR_CACHE_TTL_MS, maxEntries: config.AUTHOR_CACHE_MAX_ENTRIES },
+      // Over the shared Redis body cache only: the memory one is in process already.
+      ...(redisClients ? { localBodies: { ttlMs: config.TWEET_LOCAL_CACHE_TTL_MS, maxEntries: config.TWEET_LOCAL_CACHE_MAX_ENTRIES } } : {}),
     });
     const sqlHome = new SqlHomeTimeline(db);
     const cachedHome = new CachedHomeTimeline({

@@ -4,10 +4,11 @@ import type { RedisClient } from '../redis/open-redis.ts';
  * What other nodes must drop from their in-process caches (LocalCache) after a commit:
  * - `session`: sessions that ended (logout, refresh-token reuse);
  * - `user`: deleted accounts (all their sessions, and their author summaries);
- * - `author`: users whose summary (handle, name, avatar) changed.
+ * - `author`: users whose summary (handle, name, avatar) changed;
+ * - `tweet`: tweets whose cached body changed (edit, delete, counts).
  */
 export interface Invalidation {
-  kind: 'session' | 'user' | 'author';
+  kind: 'session' | 'user' | 'author' | 'tweet';
   ids: string[];
 }
 
@@ -59,7 +60,7 @@ export interface ServerSideChannel {
 const isInvalidation = (m: unknown): m is Invalidation =>
   typeof m === 'object' &&
   m !== null &&
-  ['session', 'user', 'author'].includes((m as Invalidation).kind) &&
+  ['session', 'user', 'author', 'tweet'].includes((m as Invalidation).kind) &&
   Array.isArray((m as Invalidation).ids) &&
   (m as Invalidation).ids.every((id) => typeof id === 'string');
 

@@ -134,7 +134,7 @@ export class CachedHomeTimeline implements HomeTimelineReader {
 
   private async readPage(userId: string, bounds: TimelineRange, ask: number): Promise<TimelinePageRead> {
     const cache = this.d.cache;
-    if (cache.readPage) return cache.readPage(userId, bounds, ask, ask);
+    if (cache.readPage) return cache.readPage(userId, bounds, ask, this.d.bodies.prefetchBodies() ? ask : 0);
     const [state, epoch] = await Promise.all([cache.read(userId, bounds, ask), cache.largeEpoch()]);
     return { state, epoch, bodies: null };
   }

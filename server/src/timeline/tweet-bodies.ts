@@ -35,11 +35,18 @@ function bodyJson(b: TweetBody): string {
   return JSON.stringify({ id: b.id, authorId: b.authorId, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
 }
 
+/** A cached body ready for splicing: its id, its author's id and the rest of the tweet's JSON. */
+interface SplitBody {
+  id: string;
+  authorId: string;
+  tail: string;
+}
+
 /**
  * A body's JSON split into its author and the Tweet JSON's tail; parsed and written again if it is
  * not in the usual form; null (treated as not cached) if it is not a tweet body at all.
  */
-function splitBody(json: string): { id: string; authorId: string; tail: string } | null {
+function splitBody(json: string): SplitBody | null {
   const m = BODY_HEAD.exec(json);
   if (m) return { id: m[1]!, authorId: m[2]!, tail: json.slice(m[0].length) };
   let again: string;
@@ -64,6 +71,8 @@ export class TweetBodies {
   /** Author summaries in process (few, read on every page, rarely changed); null when not configured. */
   private readonly authors: LocalCache<UserSummary> | null;
   private readonly authorTexts = new WeakMap<UserSummary, string>();
+  /** Tweet bodies in process; null when not configured. */
+  private readonly bodies: LocalCache<SplitBody> | null;
 
   constructor(
     private readonly d: {
@@ -76,17 +85,38 @@ export class TweetBodies {
        * profile changes or an account is deleted (docs/timelines.md "Author summaries").
        */
       local?: { bus: InvalidationBus; ttlMs: number; maxEntries: number };
+      /**
+       * Keeps tweet bodies (split for splicing) in this process too, dropped on every node through
+       * the same bus when a tweet changes (docs/timelines.md "Tweet bodies in process").
+       */
+      localBodies?: { ttlMs: number; maxEntries: number };
     },
   ) {
     const local = d.local;
     this.authors = local ? new LocalCache<UserSummary>({ ttlMs: local.ttlMs, maxEntries: local.maxEntries, usable: () => local.bus.connected() }) : null;
+    const lb = local && d.localBodies ? new LocalCache<SplitBody>({ ...d.localBodies, usable: () => local.bus.connected() }) : null;
+    this.bodies = lb?.enabled ? lb : null;
     if (local && this.authors) {
       const authors = this.authors;
+      const bodies = this.bodies;
       local.bus.subscribe((msg) => {
         if (msg.kind === 'author' || msg.kind === 'user') authors.delete(msg.ids);
+        if (msg.kind === 'tweet') bodies?.delete(msg.ids);
       });
-      local.bus.onGap(() => authors.clear());
+      local.bus.onGap(() => {
+        authors.clear();
+        bodies?.clear();
+      });
     }
+  }
+
+  /**
+   * Whether a page read should fetch the bodies with the timeline (`TimelineCache.readPage`): not
+   * while they are kept in process (most are here already; the rest are read after the ticket
+   * that guards filling them is taken).
+   */
+  prefetchBodies(): boolean {
+    return this.bodies === null || !this.d.local!.bus.connected();
   }
 
   private async cached(keys: string[]): Promise<Map<string, string>> {
@@ -157,22 +187,42 @@ export class TweetBodies {
    * returns them; the other ids are read from the body cache.
    */
   async hydrateJson(ids: readonly string[], prefetched?: ReadonlyMap<string, string | null>): Promise<Map<string, string>> {
-    const unique = [...new Set(ids)];
+    const bodies: SplitBody[] = [];
+    const local = this.bodies;
+    let unique = [...new Set(ids)];
+    if (local) {
+      const notHere: string[] = [];
+      for (const id of unique) {
+        const b = local.get(id);
+        if (b) bodies.push(b);
+        else notHere.push(id);
+      }
+      unique = notHere;
+    }
+    // Taken before reading the shared cache and PostgreSQL: an invalidation arriving meanwhile
+    // refuses the (possibly old) values. Prefetched values were read before it: never kept.
+    const ticket = local?.ticket() ?? 0;
     const rest = prefetched ? unique.filter((id) => !prefetched.has(id)) : unique;
     const hits = await this.cached(rest.map(tweetKey));
-    const bodies: { id: string; authorId: string; tail: string }[] = [];
     const missing: string[] = [];
     for (const id of unique) {
-      const v = prefetched?.get(id) ?? hits.get(tweetKey(id));
+      const pre = prefetched?.get(id);
+      const v = pre ?? hits.get(tweetKey(id));
       const body = v === undefined || v === null ? null : splitBody(v);
-      if (body && body.id === id) bodies.push(body);
-      else missing.push(id);
+      if (body && body.id === id) {
+        bodies.push(body);
+        if (local && pre == null) local.set(id, body, ticket);
+      } else missing.push(id);
     }
     if (missing.length > 0) {
       const loaded = await this.loadBodies(missing);
       const texts = loaded.map((b) => [tweetKey(b.id), bodyJson(b)] as [string, string]);
       this.fill(texts);
-      for (const [, json] of texts) bodies.push(splitBody(json)!);
+      for (const [, json] of texts) {
+        const body = splitBody(json)!;
+        bodies.push(body);
+        local?.set(body.id, body, ticket);
+      }
     }
     const authors = await this.authorSummaries(new Set(bodies.map((b) => b.authorId)));
     const out = new Map<string, string>();
@@ -240,8 +290,10 @@ export class TweetBodies {
   }
 
   /** After a commit that changed these tweets (text, counters, deletion). */
-  changedTweets(ids: readonly string[]): Promise<void> {
-    return this.invalidate(ids.map(tweetKey));
+  async changedTweets(ids: readonly string[]): Promise<void> {
+    await this.invalidate(ids.map(tweetKey));
+    // After the shared cache, as for authors: a node that drops its copy must not read the old body back.
+    if (this.bodies && ids.length > 0) this.d.local!.bus.publish({ kind: 'tweet', ids: [...ids] });
   }
 
   /** After a commit that changed these users' summaries (handle, name, avatar) or deleted them. */

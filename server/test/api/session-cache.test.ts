@@ -55,6 +55,7 @@ describe('session and author caches across nodes', async () => {
       MEDIA_SERVICE: 'off',
       SESSION_CACHE_TTL_MS: 600_000,
       AUTHOR_CACHE_TTL_MS: 600_000,
+      TWEET_LOCAL_CACHE_TTL_MS: 600_000,
     };
     a = await startGateway(loadConfig({ ...env, NODE_ID: 1 }));
     b = await startGateway(loadConfig({ ...env, NODE_ID: 2 }));
@@ -138,6 +139,33 @@ describe('session and author caches across nodes', async () => {
     // … but a change through the API, on the other node, is.
     expect((await apiA('PATCH', '/v1/users/me', { token: author.accessToken, body: { name: 'New Name' } })).status).toBe(200);
     await within(1000, async () => (await names())[0] === 'New Name');
+  });
+
+  it('edits, likes and deletions on one node show in timelines read on the other at once (tweet bodies in process)', async () => {
+    const author = await register();
+    const reader = await register();
+    const liker = await register();
+    expect((await apiA('PUT', `/v1/users/${author.handle}/follow`, { token: reader.accessToken })).status).toBe(200);
+    const posted = await apiA('POST', '/v1/tweets', { token: author.accessToken, body: { text: 'first draft' } });
+    expect(posted.status).toBe(201);
+    const id = posted.body.id as string;
+    type Item = { id: string; text: string; counts: { likes: number } };
+    const items = async () => (await apiB('GET', '/v1/timeline/home', { token: reader.accessToken })).body.items as Item[];
+    expect((await items()).map((t) => t.text)).toEqual(['first draft']);
+    // The body is now in node B's memory: a change behind the gateways' backs (PostgreSQL and
+    // the shared body cache) is not seen …
+    await sql.query('UPDATE tweets SET text = $2 WHERE id = $1', [id, 'behind their backs']);
+    const key = `${redis.prefix}b:tw:${id}`;
+    await within(1000, async () => (await redis.redis().get(key)) !== null); // filled after B's read, without waiting
+    await redis.redis().set(key, (await redis.redis().get(key))!.replace('first draft', 'behind their backs'));
+    expect((await items()).map((t) => t.text)).toEqual(['first draft']);
+    // … but changes through the API, on the other node, are.
+    expect((await apiA('PATCH', `/v1/tweets/${id}`, { token: author.accessToken, body: { text: 'second draft' } })).status).toBe(200);
+    await within(1000, async () => (await items())[0]?.text === 'second draft');
+    expect((await apiA('PUT', `/v1/tweets/${id}/reactions/like`, { token: liker.accessToken })).status).toBe(200);
+    await within(1000, async () => (await items())[0]?.counts.likes === 1);
+    expect((await apiA('DELETE', `/v1/tweets/${id}`, { token: author.accessToken })).status).toBe(204);
+    await within(1000, async () => (await items()).length === 0);
   });
 });
 

@@ -48,4 +48,16 @@ describe('home timeline on the Redis caches and PostgreSQL (scaled out)', () => 
       { users: 150, numRuns: 2 },
     );
   }, 180_000);
+
+  it('equals the SQL timeline with tweet bodies and author summaries kept in process too', async () => {
+    await checkHomeTimelineProperty(
+      {
+        db,
+        timelineCache: new RedisTimelineCache(redis, PREFIX, { capacity: 25, ttlMs: 600_000, bodyKeyPrefix: RedisBodyCache.keyOf(PREFIX, TWEET_KEY_PREFIX) }),
+        bodyCache: new RedisBodyCache(redis, PREFIX, { ttlMs: 600_000, guardMs: 10_000 }),
+        inProcess: true,
+      },
+      { users: 150, numRuns: 2 },
+    );
+  }, 180_000);
 });
