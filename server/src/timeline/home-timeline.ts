@@ -148,6 +148,9 @@ export class CachedHomeTimeline implements HomeTimelineReader {
   }
 
   private merge(cacheIds: string[], largeIds: string[], tweets: ReadonlyMap<string, unknown>): string[] {
+    // The cache's ids are distinct and newest first already (each round reads below the last):
+    // without large followees there is nothing to merge.
+    if (largeIds.length === 0) return cacheIds.filter((id) => tweets.has(id));
     return [...new Set([...cacheIds, ...largeIds])].filter((id) => tweets.has(id)).sort(desc);
   }
 
