@@ -57,6 +57,12 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [this.registry],
   });
+
+  readonly pushWindow = new Gauge({
+    name: 'flock_live_push_window_seconds',
+    help: 'Current live-push coalescing window: LIVE_PUSH_COALESCE_MS, stretched up to LIVE_PUSH_COALESCE_MAX_MS while the event loop is busy',
+    registers: [this.registry],
+  });
   readonly slowConsumers = new Counter({
     name: 'flock_slow_consumer_disconnects_total',
     help: 'Sockets disconnected because their send buffer passed SOCKET_MAX_BUFFERED_BYTES',

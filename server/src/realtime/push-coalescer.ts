@@ -1,3 +1,5 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
 /**
  * Emits live pushes in batches under load, at once when idle. Why: Socket.IO
  * on uWS broadcasts with uWS pub/sub, which queues published messages and
@@ -10,26 +12,46 @@
  * publish them in one iteration as well.
  *
  * Policy (a leading-edge throttle): a push that finds the coalescer idle is
- * emitted at once, and opens a window of `windowMs`; pushes during the window
- * wait and are emitted together when it closes, which opens the next window.
- * A window that closes with nothing waiting makes the coalescer idle again. So
- * a lone push (a quiet gateway, or 5 tweets a second) gains no latency, and
- * under load the pushes leave in batches at most `windowMs` apart.
+ * emitted at once, and opens a window; pushes during the window wait and are
+ * emitted together when it closes, which opens the next window. A window
+ * that closes with nothing waiting makes the coalescer idle again. So a lone
+ * push (a quiet gateway, or 5 tweets a second) gains no latency, and under
+ * load the pushes leave in batches at most one window apart.
  *
- * Contract: pushes are emitted in the order they were queued, at most
- * `windowMs` after they were queued (at once when `maxBatch` are waiting);
- * nothing is added to or dropped from the at-most-once guarantee. With
- * `windowMs` 0 every push is emitted at once.
+ * The window stretches with the load (`maxWindowMs` above `windowMs`): when
+ * pushes waited in the window that just closed and the event loop has been
+ * busy at least HIGH_LOAD of the time lately (`load()`), the next window is
+ * twice as long, up to `maxWindowMs`; when the loop is busy less than
+ * LOW_LOAD, it halves back towards `windowMs`. A saturated gateway thus
+ * spends its loop on fewer, larger writes (one syscall per socket for many
+ * pushes) instead of falling behind one push at a time, and a gateway with
+ * spare time keeps the short window.
+ *
+ * Contract: pushes are emitted in the order they were queued, at most one
+ * window (≤ `maxWindowMs`) after they were queued (at once when `maxBatch`
+ * are waiting); nothing is added to or dropped from the at-most-once
+ * guarantee. With `windowMs` 0 every push is emitted at once.
  */
+/** The loop busy at least this share of the time, with pushes waiting: the next window doubles. */
+export const HIGH_LOAD = 0.6;
+/** The loop busy less than this share: the next window halves (not below `windowMs`). */
+export const LOW_LOAD = 0.4;
+
 export class PushCoalescer {
   private queue: (() => void)[] = [];
   /** Set while a window is open. */
   private timer: NodeJS.Timeout | null = null;
+  /** Length of the next window. */
+  private currentMs: number;
 
   constructor(
     private readonly o: {
-      /** Length of a window in ms; 0 disables coalescing. */
+      /** Length of a window in ms when the gateway is not busy; 0 disables coalescing. */
       windowMs: number;
+      /** Longest window under load (≥ windowMs). @default windowMs (no stretching) */
+      maxWindowMs?: number;
+      /** Recent event-loop utilization, 0–1 (a LoopLoad); read when a window closes. Without it the window never stretches. */
+      load?: () => number;
       /** This many waiting pushes are emitted at once, without waiting for the window to close. */
       maxBatch: number;
       /** Called with the size of every emitted batch. */
@@ -37,7 +59,14 @@ export class PushCoalescer {
       /** An emit that throws is reported here; the rest of the batch still goes out. */
       onError: (err: unknown) => void;
     },
-  ) {}
+  ) {
+    this.currentMs = o.windowMs;
+  }
+
+  /** Length of the next window, in ms. */
+  get windowMs(): number {
+    return this.currentMs;
+  }
 
   push(emit: () => void): void {
     if (this.o.windowMs === 0) {
@@ -61,10 +90,20 @@ export class PushCoalescer {
   private openWindow(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.queue.length === 0) return; // idle again
+      const waited = this.queue.length > 0;
+      this.adapt(waited);
+      if (!waited) return; // idle again
       this.emitQueued();
       this.openWindow();
-    }, this.o.windowMs);
+    }, this.currentMs);
+  }
+
+  private adapt(waited: boolean): void {
+    const max = Math.max(this.o.windowMs, this.o.maxWindowMs ?? this.o.windowMs);
+    if (max === this.o.windowMs || !this.o.load) return;
+    const load = this.o.load();
+    if (waited && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
+    else if (load < LOW_LOAD) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
   }
 
   private emitQueued(): void {
@@ -83,5 +122,39 @@ export class PushCoalescer {
       }
     }
     this.o.onFlush?.(batch.length);
+  }
+}
+
+/**
+ * The share of time the event loop was busy (not waiting for I/O), smoothed over about
+ * `horizonMs`: an exponentially weighted average of `performance.eventLoopUtilization()` sampled
+ * whenever it is read. Time the process waits for a CPU counts as busy, so a gateway on
+ * oversubscribed cores reads as loaded too.
+ */
+export class LoopLoad {
+  private last: EventLoopUtilization;
+  private at: number;
+  private value = 0;
+
+  constructor(
+    private readonly horizonMs = 1000,
+    private readonly elu: (since?: EventLoopUtilization) => EventLoopUtilization = (since) => performance.eventLoopUtilization(since),
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.last = elu();
+    this.at = now();
+  }
+
+  read(): number {
+    const now = this.now();
+    const dt = now - this.at;
+    if (dt <= 0) return this.value;
+    const current = this.elu();
+    const share = this.elu(this.last);
+    const busy = share.active / Math.max(1e-9, share.active + share.idle);
+    this.last = current;
+    this.at = now;
+    this.value += (1 - Math.exp(-dt / this.horizonMs)) * (busy - this.value);
+    return this.value;
   }
 }
