@@ -58,9 +58,10 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly pushWindow = new Gauge({
+  readonly pushWindow = new Histogram({
     name: 'flock_live_push_window_seconds',
-    help: 'Current live-push coalescing window: LIVE_PUSH_COALESCE_MS, stretched up to LIVE_PUSH_COALESCE_MAX_MS while the event loop is busy',
+    help: 'Length of each live-push coalescing window that closed with pushes waiting: LIVE_PUSH_COALESCE_MS, stretched up to LIVE_PUSH_COALESCE_MAX_MS while the event loop is busy',
+    buckets: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1],
     registers: [this.registry],
   });
   readonly slowConsumers = new Counter({

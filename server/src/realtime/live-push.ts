@@ -36,10 +36,8 @@ export class LivePush {
       maxWindowMs: d.config.LIVE_PUSH_COALESCE_MAX_MS,
       load: () => load.read(),
       maxBatch: MAX_PUSH_BATCH,
-      onFlush: (size) => {
-        d.metrics.pushBatchSize.observe(size);
-        d.metrics.pushWindow.set(this.coalescer.windowMs / 1000);
-      },
+      onFlush: (size) => d.metrics.pushBatchSize.observe(size),
+      onWindow: (ms) => d.metrics.pushWindow.observe(ms / 1000),
       onError: failed,
     });
     const on = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => (...a: A) => {

@@ -56,6 +56,8 @@ export class PushCoalescer {
       maxBatch: number;
       /** Called with the size of every emitted batch. */
       onFlush?: (size: number) => void;
+      /** Called with the length (ms) of every window that closed with pushes waiting. */
+      onWindow?: (ms: number) => void;
       /** An emit that throws is reported here; the rest of the batch still goes out. */
       onError: (err: unknown) => void;
     },
@@ -91,6 +93,7 @@ export class PushCoalescer {
     this.timer = setTimeout(() => {
       this.timer = null;
       const waited = this.queue.length > 0;
+      if (waited) this.o.onWindow?.(this.currentMs);
       this.adapt(waited);
       if (!waited) return; // idle again
       this.emitQueued();

@@ -98,13 +98,22 @@ describe('PushCoalescer', () => {
     const loaded = (windowMs: number, maxWindowMs: number) => {
       const emitted: string[] = [];
       const batches: number[] = [];
+      const closed: number[] = [];
       let load = 0;
-      const c = new PushCoalescer({ windowMs, maxWindowMs, maxBatch: 100, load: () => load, onFlush: (n) => batches.push(n), onError: () => {} });
-      return { c, emitted, batches, setLoad: (v: number) => (load = v), push: (name: string) => c.push(() => emitted.push(name)) };
+      const c = new PushCoalescer({
+        windowMs,
+        maxWindowMs,
+        maxBatch: 100,
+        load: () => load,
+        onFlush: (n) => batches.push(n),
+        onWindow: (ms) => closed.push(ms),
+        onError: () => {},
+      });
+      return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push: (name: string) => c.push(() => emitted.push(name)) };
     };
 
     it('doubles the window while the loop is busy and pushes wait, up to the maximum, and halves it back when the loop has time', () => {
-      const { c, push, emitted, setLoad } = loaded(10, 80);
+      const { c, push, emitted, closed, setLoad } = loaded(10, 80);
       setLoad(HIGH_LOAD);
       push('a'); // idle: at once
       const windows: number[] = [];
@@ -115,6 +124,8 @@ describe('PushCoalescer', () => {
       }
       expect(windows).toEqual([20, 40, 80, 80, 80]);
       expect(emitted).toEqual(['a', 'w0', 'w1', 'w2', 'w3', 'w4']);
+      // Each window that closed with a push waiting is reported with the length it had.
+      expect(closed).toEqual([10, 20, 40, 80, 80]);
 
       // A push waits for the whole stretched window, not the base one.
       push('late');
