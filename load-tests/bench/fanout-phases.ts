@@ -65,6 +65,8 @@ export interface PhaseResult {
   pushesPerBatch: number | null;
   /** Flock: mean length (ms) of the coalescing windows that closed with pushes waiting in the phase (stretched under load); null when none did, or for the baseline. */
   meanWindowMs: number | null;
+  /** Flock: mean time (ms) from a tweet's createdAt to its emit on the posting node (transaction, commit, coalescing window); null for the baseline. */
+  meanEmitMs: number | null;
 }
 
 export interface PhaseContext {
@@ -113,7 +115,9 @@ async function measure(ctx: PhaseContext, name: PhaseName, load: (posting: Posti
     batches0 && batches1 && batches1.batches > batches0.batches ? (batches1.pushes - batches0.pushes) / (batches1.batches - batches0.batches) : null;
   const meanWindowMs =
     batches0 && batches1 && batches1.windows > batches0.windows ? (1000 * (batches1.windowSeconds - batches0.windowSeconds)) / (batches1.windows - batches0.windows) : null;
-  return summarizePhase(name, posting, results, started, cpu, pushesPerBatch, meanWindowMs);
+  const meanEmitMs =
+    batches0 && batches1 && batches1.emits > batches0.emits ? (1000 * (batches1.emitSeconds - batches0.emitSeconds)) / (batches1.emits - batches0.emits) : null;
+  return summarizePhase(name, posting, results, started, cpu, { pushesPerBatch, meanWindowMs, meanEmitMs });
 }
 
 function summarizePhase(
@@ -122,8 +126,7 @@ function summarizePhase(
   results: WorkerPhaseResult[],
   started: number,
   cpu: CpuUsage,
-  pushesPerBatch: number | null,
-  meanWindowMs: number | null,
+  push: Pick<PhaseResult, 'pushesPerBatch' | 'meanWindowMs' | 'meanEmitMs'>,
 ): PhaseResult {
   const latency = new LatencyHistogram();
   let delivered = 0;
@@ -161,8 +164,7 @@ function summarizePhase(
     disconnects: results.reduce((n, r) => n + r.disconnects, 0),
     disconnectReasons: results.flatMap((r) => r.disconnectReasons).slice(0, 5),
     drainTimedOut: results.some((r) => r.timedOut),
-    pushesPerBatch,
-    meanWindowMs,
+    ...push,
   };
 }
 

@@ -16,6 +16,9 @@ export interface PushBatchTotals {
   batches: number;
   windowSeconds: number;
   windows: number;
+  /** Sum and count of flock_delivery_latency_seconds: tweet createdAt → its emit on the posting node. */
+  emitSeconds: number;
+  emits: number;
 }
 
 export interface ServerPair {
@@ -102,13 +105,15 @@ export async function startFlockPair(label: string, o: FlockPairOptions): Promis
       return total;
     },
     pushBatches: async () => {
-      const sums = { pushes: 0, batches: 0, windowSeconds: 0, windows: 0 };
+      const sums = { pushes: 0, batches: 0, windowSeconds: 0, windows: 0, emitSeconds: 0, emits: 0 };
       for (const g of nodes) {
         const metric = await metricsOf(g.url);
         sums.pushes += metric('flock_live_push_batch_size_sum');
         sums.batches += metric('flock_live_push_batch_size_count');
         sums.windowSeconds += metric('flock_live_push_window_seconds_sum');
         sums.windows += metric('flock_live_push_window_seconds_count');
+        sums.emitSeconds += metric('flock_delivery_latency_seconds_sum');
+        sums.emits += metric('flock_delivery_latency_seconds_count');
       }
       return sums;
     },
