@@ -19,22 +19,26 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
  * load the pushes leave in batches at most one window apart.
  *
  * The window stretches with the load (`maxWindowMs` above `windowMs`): when
- * pushes waited in the window that just closed and the event loop has been
- * busy at least HIGH_LOAD of the time lately (`load()`), the next window is
- * twice as long, up to `maxWindowMs`; when the loop is busy less than
- * LOW_LOAD, it halves back towards `windowMs`. A saturated gateway thus
- * spends its loop on fewer, larger writes (one syscall per socket for many
- * pushes) instead of falling behind one push at a time, and a gateway with
- * spare time keeps the short window.
+ * a window closes with two or more pushes waiting and the event loop has
+ * been busy at least HIGH_LOAD of the time lately (`load()`), the next window
+ * is twice as long, up to `maxWindowMs`; when a window closes with at most
+ * one push, or the loop is busy less than LOW_LOAD, the next one is half as
+ * long, back down to `windowMs`. While stretched, a push that finds the
+ * coalescer idle waits for its window too (no leading edge): on a saturated
+ * gateway, pushes that arrive close together then leave together even when
+ * the first one found it idle. A saturated gateway thus spends its loop on
+ * fewer, larger writes (one syscall per socket for many pushes) instead of
+ * falling behind one push at a time; a gateway with spare time, or whose
+ * pushes come one at a time, keeps the short window and its leading edge.
  *
  * Contract: pushes are emitted in the order they were queued, at most one
  * window (≤ `maxWindowMs`) after they were queued (at once when `maxBatch`
  * are waiting); nothing is added to or dropped from the at-most-once
  * guarantee. With `windowMs` 0 every push is emitted at once.
  */
-/** The loop busy at least this share of the time, with pushes waiting: the next window doubles. */
+/** The loop busy at least this share of the time, with two or more pushes joined: the next window doubles. */
 export const HIGH_LOAD = 0.6;
-/** The loop busy less than this share: the next window halves (not below `windowMs`). */
+/** The loop busy less than this share (or a window with at most one push): the next window halves (not below `windowMs`). */
 export const LOW_LOAD = 0.4;
 
 export class PushCoalescer {
@@ -76,7 +80,9 @@ export class PushCoalescer {
       return;
     }
     if (this.timer === null) {
-      this.run([emit]);
+      // Stretched means loaded: the push waits for the others that are coming.
+      if (this.currentMs > this.o.windowMs) this.queue.push(emit);
+      else this.run([emit]);
       this.openWindow();
       return;
     }
@@ -92,21 +98,21 @@ export class PushCoalescer {
   private openWindow(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      const waited = this.queue.length > 0;
-      if (waited) this.o.onWindow?.(this.currentMs);
-      this.adapt(waited);
-      if (!waited) return; // idle again
+      const waiting = this.queue.length;
+      if (waiting > 0) this.o.onWindow?.(this.currentMs);
+      this.adapt(waiting);
+      if (waiting === 0) return; // idle again
       this.emitQueued();
       this.openWindow();
     }, this.currentMs);
   }
 
-  private adapt(waited: boolean): void {
+  private adapt(joined: number): void {
     const max = Math.max(this.o.windowMs, this.o.maxWindowMs ?? this.o.windowMs);
     if (max === this.o.windowMs || !this.o.load) return;
     const load = this.o.load();
-    if (waited && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
-    else if (load < LOW_LOAD) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
+    if (joined >= 2 && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
+    else if (joined <= 1 || load < LOW_LOAD) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
   }
 
   private emitQueued(): void {

@@ -112,31 +112,27 @@ describe('PushCoalescer', () => {
       return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push: (name: string) => c.push(() => emitted.push(name)) };
     };
 
-    it('doubles the window while the loop is busy and pushes wait, up to the maximum, and halves it back when the loop has time', () => {
+    it('doubles the window while the loop is busy and pushes join, up to the maximum, and halves it back when the loop has time', () => {
       const { c, push, emitted, closed, setLoad } = loaded(10, 80);
       setLoad(HIGH_LOAD);
-      push('a'); // idle: at once
+      push('a'); // idle and not stretched: at once
+      expect(emitted).toEqual(['a']);
       const windows: number[] = [];
       for (let i = 0; i < 5; i++) {
         push(`w${i}`);
+        push(`x${i}`);
         vi.advanceTimersByTime(c.windowMs);
         windows.push(c.windowMs);
       }
       expect(windows).toEqual([20, 40, 80, 80, 80]);
-      expect(emitted).toEqual(['a', 'w0', 'w1', 'w2', 'w3', 'w4']);
-      // Each window that closed with a push waiting is reported with the length it had.
+      expect(emitted).toEqual(['a', 'w0', 'x0', 'w1', 'x1', 'w2', 'x2', 'w3', 'x3', 'w4', 'x4']);
+      // Each window that closed with pushes waiting is reported with the length it had.
       expect(closed).toEqual([10, 20, 40, 80, 80]);
 
-      // A push waits for the whole stretched window, not the base one.
-      push('late');
-      vi.advanceTimersByTime(79);
-      expect(emitted).not.toContain('late');
-      vi.advanceTimersByTime(1);
-      expect(emitted).toContain('late');
-
-      // Busy but nothing waiting: no reason to stretch further, and no reason to shrink.
+      // Busy, two pushes joined, load between the marks: the window holds.
       setLoad((HIGH_LOAD + LOW_LOAD) / 2);
-      push('x');
+      push('m1');
+      push('m2');
       vi.advanceTimersByTime(80);
       expect(c.windowMs).toBe(80);
 
@@ -145,10 +141,61 @@ describe('PushCoalescer', () => {
       const shrinking: number[] = [];
       for (let i = 0; i < 4; i++) {
         push(`s${i}`);
+        push(`t${i}`);
         vi.advanceTimersByTime(c.windowMs);
         shrinking.push(c.windowMs);
       }
       expect(shrinking).toEqual([40, 20, 10, 10]);
+    });
+
+    it('while stretched, a push that finds it idle waits for its window and leaves with those that follow', () => {
+      const { c, push, emitted, batches, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a');
+      for (let i = 0; i < 3; i++) {
+        push(`p${i}`);
+        push(`q${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+      }
+      expect(c.windowMs).toBe(80);
+      vi.advanceTimersByTime(80); // closes empty: idle, and the window halves to 40
+      expect(vi.getTimerCount()).toBe(0);
+      expect(c.windowMs).toBe(40);
+      const before = emitted.length;
+      push('lone'); // idle but stretched: it waits
+      expect(emitted).toHaveLength(before);
+      vi.advanceTimersByTime(20);
+      push('next');
+      push('third');
+      vi.advanceTimersByTime(20);
+      expect(emitted.slice(before)).toEqual(['lone', 'next', 'third']);
+      expect(batches.at(-1)).toBe(3);
+    });
+
+    it('shrinks when pushes come one at a time, however busy the loop, and then leaves them at once again', () => {
+      const { c, push, emitted, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a');
+      for (let i = 0; i < 3; i++) {
+        push(`p${i}`);
+        push(`q${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+      }
+      expect(c.windowMs).toBe(80);
+      // Lone pushes, 500 ms apart. Every window that closes with at most one push halves the next:
+      // the empty one after the last batch (80 -> 40), the first lone push's (40 -> 20), the empty one
+      // after it (20 -> 10); from then on pushes leave at once.
+      const waits: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        vi.advanceTimersByTime(500);
+        const n = emitted.length;
+        const t0 = Date.now();
+        push(`lone${i}`);
+        while (emitted.length === n) vi.advanceTimersByTime(1);
+        waits.push(Date.now() - t0);
+      }
+      expect(waits).toEqual([40, 0, 0, 0]);
+      expect(c.windowMs).toBe(10);
     });
 
     it('does not stretch when pushes never wait (a lone push at a time), however busy the loop', () => {
