@@ -19,10 +19,10 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
  * load the pushes leave in batches at most one window apart.
  *
  * The window stretches with the load (`maxWindowMs` above `windowMs`): when
- * a window closes with two or more pushes waiting and the event loop has
+ * pushes arrived during a window (it joined some) and the event loop has
  * been busy at least HIGH_LOAD of the time lately (`load()`), the next window
- * is twice as long, up to `maxWindowMs`; when a window closes with at most
- * one push, or the loop is busy less than LOW_LOAD, the next one is half as
+ * is twice as long, up to `maxWindowMs`; when nothing arrived during a
+ * window, or the loop is busy less than LOW_LOAD, the next one is half as
  * long, back down to `windowMs`. While stretched, a push that finds the
  * coalescer idle waits for its window too (no leading edge): on a saturated
  * gateway, pushes that arrive close together then leave together even when
@@ -36,9 +36,9 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
  * are waiting); nothing is added to or dropped from the at-most-once
  * guarantee. With `windowMs` 0 every push is emitted at once.
  */
-/** The loop busy at least this share of the time, with two or more pushes joined: the next window doubles. */
+/** The loop busy at least this share of the time, and pushes arrived during the window: the next window doubles. */
 export const HIGH_LOAD = 0.6;
-/** The loop busy less than this share (or a window with at most one push): the next window halves (not below `windowMs`). */
+/** The loop busy less than this share (or nothing arrived during the window): the next window halves (not below `windowMs`). */
 export const LOW_LOAD = 0.4;
 
 export class PushCoalescer {
@@ -47,6 +47,8 @@ export class PushCoalescer {
   private timer: NodeJS.Timeout | null = null;
   /** Length of the next window. */
   private currentMs: number;
+  /** Pushes that arrived while the current window was open. */
+  private joined = 0;
 
   constructor(
     private readonly o: {
@@ -86,6 +88,7 @@ export class PushCoalescer {
       this.openWindow();
       return;
     }
+    this.joined++;
     this.queue.push(emit);
     if (this.queue.length >= this.o.maxBatch) this.emitQueued();
   }
@@ -100,19 +103,20 @@ export class PushCoalescer {
       this.timer = null;
       const waiting = this.queue.length;
       if (waiting > 0) this.o.onWindow?.(this.currentMs);
-      this.adapt(waiting);
+      this.adapt(this.joined > 0);
+      this.joined = 0;
       if (waiting === 0) return; // idle again
       this.emitQueued();
       this.openWindow();
     }, this.currentMs);
   }
 
-  private adapt(joined: number): void {
+  private adapt(joined: boolean): void {
     const max = Math.max(this.o.windowMs, this.o.maxWindowMs ?? this.o.windowMs);
     if (max === this.o.windowMs || !this.o.load) return;
     const load = this.o.load();
-    if (joined >= 2 && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
-    else if (joined <= 1 || load < LOW_LOAD) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
+    if (joined && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
+    else if (!joined || load < LOW_LOAD) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
   }
 
   private emitQueued(): void {

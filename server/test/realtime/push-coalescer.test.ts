@@ -112,7 +112,7 @@ describe('PushCoalescer', () => {
       return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push: (name: string) => c.push(() => emitted.push(name)) };
     };
 
-    it('doubles the window while the loop is busy and pushes join, up to the maximum, and halves it back when the loop has time', () => {
+    it('doubles the window while the loop is busy and pushes arrive during it, up to the maximum, and halves it back when the loop has time', () => {
       const { c, push, emitted, closed, setLoad } = loaded(10, 80);
       setLoad(HIGH_LOAD);
       push('a'); // idle and not stretched: at once
@@ -129,7 +129,7 @@ describe('PushCoalescer', () => {
       // Each window that closed with pushes waiting is reported with the length it had.
       expect(closed).toEqual([10, 20, 40, 80, 80]);
 
-      // Busy, two pushes joined, load between the marks: the window holds.
+      // Pushes arrived during the window, load between the marks: the window holds.
       setLoad((HIGH_LOAD + LOW_LOAD) / 2);
       push('m1');
       push('m2');
@@ -146,6 +146,18 @@ describe('PushCoalescer', () => {
         shrinking.push(c.windowMs);
       }
       expect(shrinking).toEqual([40, 20, 10, 10]);
+    });
+
+    it('stretches on a single push arriving during a busy window (staggered pushes), not on the one that opened it', () => {
+      const { c, push, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a'); // opens a window, leaves at once
+      vi.advanceTimersByTime(5);
+      push('b'); // arrives during it
+      vi.advanceTimersByTime(5);
+      expect(c.windowMs).toBe(20);
+      vi.advanceTimersByTime(20); // the window after the batch: nothing arrives
+      expect(c.windowMs).toBe(10);
     });
 
     it('while stretched, a push that finds it idle waits for its window and leaves with those that follow', () => {
@@ -172,7 +184,7 @@ describe('PushCoalescer', () => {
       expect(batches.at(-1)).toBe(3);
     });
 
-    it('shrinks when pushes come one at a time, however busy the loop, and then leaves them at once again', () => {
+    it('shrinks when nothing arrives during its windows (pushes one at a time), however busy the loop, and then leaves them at once again', () => {
       const { c, push, emitted, setLoad } = loaded(10, 80);
       setLoad(1);
       push('a');
@@ -182,9 +194,9 @@ describe('PushCoalescer', () => {
         vi.advanceTimersByTime(c.windowMs);
       }
       expect(c.windowMs).toBe(80);
-      // Lone pushes, 500 ms apart. Every window that closes with at most one push halves the next:
-      // the empty one after the last batch (80 -> 40), the first lone push's (40 -> 20), the empty one
-      // after it (20 -> 10); from then on pushes leave at once.
+      // Lone pushes, 500 ms apart. Every window during which nothing arrived halves the next: the
+      // empty one after the last batch (80 -> 40), the one the first lone push waited in (40 -> 20),
+      // the empty one after it (20 -> 10); from then on pushes leave at once.
       const waits: number[] = [];
       for (let i = 0; i < 4; i++) {
         vi.advanceTimersByTime(500);
