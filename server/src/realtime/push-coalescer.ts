@@ -19,17 +19,19 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
  * load the pushes leave in batches at most one window apart.
  *
  * The window stretches with the load (`maxWindowMs` above `windowMs`): when
- * pushes arrived during a window (it joined some) and the event loop has
- * been busy at least HIGH_LOAD of the time lately (`load()`), the next window
- * is twice as long, up to `maxWindowMs`; when nothing arrived during a
- * window, or the loop is busy less than LOW_LOAD, the next one is half as
- * long, back down to `windowMs`. While stretched, a push that finds the
- * coalescer idle waits for its window too (no leading edge): on a saturated
- * gateway, pushes that arrive close together then leave together even when
- * the first one found it idle. A saturated gateway thus spends its loop on
- * fewer, larger writes (one syscall per socket for many pushes) instead of
- * falling behind one push at a time; a gateway with spare time, or whose
- * pushes come one at a time, keeps the short window and its leading edge.
+ * pushes arrived during a window and the event loop has been busy at least
+ * HIGH_LOAD of the time lately (`load()`), the next window is twice as long,
+ * up to `maxWindowMs`; when the loop is busy less than LOW_LOAD, or a push
+ * waited a stretched window alone (pushes come one at a time), the next one
+ * is half as long, back down to `windowMs`. While stretched, a push that
+ * finds the coalescer idle waits for its window too (no leading edge), unless
+ * the loop has time again (then the window drops to `windowMs` and the push
+ * leaves at once): on a saturated gateway, pushes that arrive close together
+ * leave together even when the first one found it idle. A saturated gateway
+ * thus spends its loop on fewer, larger writes (one syscall per socket for
+ * many pushes) instead of falling behind one push at a time; a gateway with
+ * spare time, or whose pushes come one at a time, keeps the short window and
+ * its leading edge.
  *
  * Contract: pushes are emitted in the order they were queued, at most one
  * window (≤ `maxWindowMs`) after they were queued (at once when `maxBatch`
@@ -37,9 +39,9 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
  * guarantee. With `windowMs` 0 every push is emitted at once.
  */
 /** The loop busy at least this share of the time, and pushes arrived during the window: the next window doubles. */
-export const HIGH_LOAD = 0.6;
-/** The loop busy less than this share (or nothing arrived during the window): the next window halves (not below `windowMs`). */
-export const LOW_LOAD = 0.4;
+export const HIGH_LOAD = 0.5;
+/** The loop busy less than this share: the next window halves (not below `windowMs`), and an idle coalescer leads again. */
+export const LOW_LOAD = 0.3;
 
 export class PushCoalescer {
   private queue: (() => void)[] = [];
@@ -49,6 +51,8 @@ export class PushCoalescer {
   private currentMs: number;
   /** Pushes that arrived while the current window was open. */
   private joined = 0;
+  /** The current window was opened by a push that waits in it (stretched, no leading edge). */
+  private trailing = false;
 
   constructor(
     private readonly o: {
@@ -82,8 +86,10 @@ export class PushCoalescer {
       return;
     }
     if (this.timer === null) {
-      // Stretched means loaded: the push waits for the others that are coming.
-      if (this.currentMs > this.o.windowMs) this.queue.push(emit);
+      // Stretched means loaded: the push waits for the others that are coming, unless the loop has time again.
+      if (this.currentMs > this.o.windowMs && this.o.load && this.o.load() < LOW_LOAD) this.currentMs = this.o.windowMs;
+      this.trailing = this.currentMs > this.o.windowMs;
+      if (this.trailing) this.queue.push(emit);
       else this.run([emit]);
       this.openWindow();
       return;
@@ -103,20 +109,26 @@ export class PushCoalescer {
       this.timer = null;
       const waiting = this.queue.length;
       if (waiting > 0) this.o.onWindow?.(this.currentMs);
-      this.adapt(this.joined > 0);
+      this.adapt(this.joined > 0, this.trailing);
       this.joined = 0;
+      this.trailing = false;
       if (waiting === 0) return; // idle again
       this.emitQueued();
       this.openWindow();
     }, this.currentMs);
   }
 
-  private adapt(joined: boolean): void {
+  /**
+   * After a window: `joined` — pushes arrived while it was open; `trailing` — it was opened by a push
+   * that waited in it. An empty window after a batch just ends the run of windows and says nothing
+   * about the load, so it keeps the length; a lone push that waited a stretched window does.
+   */
+  private adapt(joined: boolean, trailing: boolean): void {
     const max = Math.max(this.o.windowMs, this.o.maxWindowMs ?? this.o.windowMs);
     if (max === this.o.windowMs || !this.o.load) return;
     const load = this.o.load();
     if (joined && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
-    else if (!joined || load < LOW_LOAD) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
+    else if (load < LOW_LOAD || (trailing && !joined)) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
   }
 
   private emitQueued(): void {

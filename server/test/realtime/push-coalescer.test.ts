@@ -156,8 +156,8 @@ describe('PushCoalescer', () => {
       push('b'); // arrives during it
       vi.advanceTimersByTime(5);
       expect(c.windowMs).toBe(20);
-      vi.advanceTimersByTime(20); // the window after the batch: nothing arrives
-      expect(c.windowMs).toBe(10);
+      vi.advanceTimersByTime(20); // the window after the batch: nothing arrives, which says nothing about the load
+      expect(c.windowMs).toBe(20);
     });
 
     it('while stretched, a push that finds it idle waits for its window and leaves with those that follow', () => {
@@ -170,16 +170,16 @@ describe('PushCoalescer', () => {
         vi.advanceTimersByTime(c.windowMs);
       }
       expect(c.windowMs).toBe(80);
-      vi.advanceTimersByTime(80); // closes empty: idle, and the window halves to 40
+      vi.advanceTimersByTime(80); // closes empty: idle, the window keeps its length
       expect(vi.getTimerCount()).toBe(0);
-      expect(c.windowMs).toBe(40);
+      expect(c.windowMs).toBe(80);
       const before = emitted.length;
-      push('lone'); // idle but stretched: it waits
+      push('lone'); // idle but stretched and busy: it waits
       expect(emitted).toHaveLength(before);
-      vi.advanceTimersByTime(20);
+      vi.advanceTimersByTime(40);
       push('next');
       push('third');
-      vi.advanceTimersByTime(20);
+      vi.advanceTimersByTime(40);
       expect(emitted.slice(before)).toEqual(['lone', 'next', 'third']);
       expect(batches.at(-1)).toBe(3);
     });
@@ -194,9 +194,8 @@ describe('PushCoalescer', () => {
         vi.advanceTimersByTime(c.windowMs);
       }
       expect(c.windowMs).toBe(80);
-      // Lone pushes, 500 ms apart. Every window during which nothing arrived halves the next: the
-      // empty one after the last batch (80 -> 40), the one the first lone push waited in (40 -> 20),
-      // the empty one after it (20 -> 10); from then on pushes leave at once.
+      // Lone pushes, 500 ms apart: each one that waited a stretched window alone halves the next
+      // (80 -> 40 -> 20 -> 10); from then on pushes leave at once.
       const waits: number[] = [];
       for (let i = 0; i < 4; i++) {
         vi.advanceTimersByTime(500);
@@ -206,7 +205,23 @@ describe('PushCoalescer', () => {
         while (emitted.length === n) vi.advanceTimersByTime(1);
         waits.push(Date.now() - t0);
       }
-      expect(waits).toEqual([40, 0, 0, 0]);
+      expect(waits).toEqual([80, 40, 20, 0]);
+      expect(c.windowMs).toBe(10);
+    });
+
+    it('leads again at once when a push finds it idle and stretched but the loop has time', () => {
+      const { c, push, emitted, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a');
+      for (let i = 0; i < 3; i++) {
+        push(`p${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+      }
+      vi.advanceTimersByTime(1000);
+      expect(c.windowMs).toBe(80);
+      setLoad(LOW_LOAD - 0.01);
+      push('quiet');
+      expect(emitted.at(-1)).toBe('quiet');
       expect(c.windowMs).toBe(10);
     });
 
