@@ -23,7 +23,8 @@ export interface BenchSocket {
 }
 
 export interface BenchSocketHandlers {
-  onTweet(e: TweetEvent): void;
+  /** A `tweet` event: its id, and a function that reads the tweet's createdAt (call it once per id, not per delivery). */
+  onTweet(id: string, createdAt: () => string): void;
   onDisconnect(reason: string): void;
 }
 
@@ -39,7 +40,9 @@ export async function connectBenchSocket(
       if (err instanceof ConnectError) throw new Error(`${err.message}${err.data ? ` ${JSON.stringify(err.data)}` : ''}`);
       throw err;
     });
-    socket.on('tweet', (e) => handlers.onTweet(e as TweetEvent));
+    // The id straight from the frame's bytes; the JSON is parsed only for the first delivery of an id.
+    socket.onId('tweet', (id, args) => handlers.onTweet(id, () => (args()[0] as TweetEvent).tweet.createdAt));
+    socket.on('tweet', (e) => handlers.onTweet((e as TweetEvent).id, () => (e as TweetEvent).tweet.createdAt));
     socket.onceDisconnected(handlers.onDisconnect);
     return { close: () => socket.close() };
   }
@@ -53,7 +56,7 @@ export async function connectBenchSocket(
   return new Promise((resolve, reject) => {
     socket.once('connect', () => {
       socket.off('connect_error');
-      socket.on('tweet', handlers.onTweet);
+      socket.on('tweet', (e) => handlers.onTweet(e.id, () => e.tweet.createdAt));
       socket.on('disconnect', handlers.onDisconnect);
       resolve({
         close: () => {

@@ -1,4 +1,3 @@
-import type { TweetEvent } from '@flock/client/protocol';
 import { connectBenchSocket, isRetryableConnectError, type BenchSocket } from './fanout-client-socket.ts';
 import { LatencyHistogram } from './fanout-histogram.ts';
 import type { BenchClientKind, FromWorker, SocketTarget, ToWorker, WorkerPhaseResult } from './fanout-protocol.ts';
@@ -32,23 +31,23 @@ const disconnectReasons: string[] = [];
 /** Ids of the pending `expect`, not yet received by every socket. */
 let waiting: { missing: Set<string>; ids: string[]; timer: NodeJS.Timeout } | null = null;
 
-function onTweet(index: number, e: TweetEvent): void {
+function onTweet(index: number, id: string, createdAt: () => string): void {
   const now = Date.now();
   received++;
   perSocket[index]!++;
   firstReceiptAt ??= now;
   lastReceiptAt = now;
-  let tally = tallies.get(e.id);
+  let tally = tallies.get(id);
   if (tally === undefined) {
-    tally = { n: 0, createdAtMs: Date.parse(e.tweet.createdAt) };
-    tallies.set(e.id, tally);
+    tally = { n: 0, createdAtMs: Date.parse(createdAt()) };
+    tallies.set(id, tally);
   }
   // Every delivery of one id carries the same createdAt (the server serializes one tweet object per push).
   histogram.record(now - tally.createdAtMs);
   const n = ++tally.n;
   if (n === sockets.length) {
-    send({ t: 'done', id: e.id });
-    if (waiting?.missing.delete(e.id) && waiting.missing.size === 0) answer(false);
+    send({ t: 'done', id });
+    if (waiting?.missing.delete(id) && waiting.missing.size === 0) answer(false);
   }
 }
 
@@ -60,7 +59,7 @@ async function connectOne(kind: BenchClientKind, index: number, target: SocketTa
   for (let attempt = 0; ; attempt++) {
     try {
       return await connectBenchSocket(kind, target, timeoutMs, {
-        onTweet: (e) => onTweet(index, e),
+        onTweet: (id, createdAt) => onTweet(index, id, createdAt),
         onDisconnect: (reason) => {
           disconnects++;
           if (disconnectReasons.length < 5) disconnectReasons.push(reason);

@@ -43,7 +43,7 @@ export const FANOUT_ENV_HELP = `Environment of the fanout scenario (besides BENC
   BENCH_DRAIN_TIMEOUT       seconds to wait for the last deliveries of a phase (default 15)
   BENCH_BURST_TWEETS        tweets of the burst phase, posted without waiting for deliveries (default 50, 0 = skip)
   BENCH_BURST_CONCURRENCY   posting lanes of the burst phase (default 16)
-  BENCH_CLIENT              light (default: socketio-wire over ws) or socket.io-client`;
+  BENCH_CLIENT              light (default: socketio-wire over net) or socket.io-client`;
 
 /** Sockets one client worker may hold: the process file limit here is 20,000. */
 export const MAX_SOCKETS_PER_WORKER = 15_000;

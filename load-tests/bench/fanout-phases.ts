@@ -2,6 +2,7 @@ import type { ClientPool } from './fanout-clients.ts';
 import { LatencyHistogram, type LatencySummary } from './fanout-histogram.ts';
 import { startUsageMeter, type CpuUsage, type MeteredPids } from './fanout-meter.ts';
 import type { WorkerPhaseResult } from './fanout-protocol.ts';
+import type { PushBatchTotals } from './fanout-systems.ts';
 
 /**
  * The two kinds of load of the fan-out benchmark, the same for Flock and
@@ -62,6 +63,10 @@ export interface PhaseResult {
   drainTimedOut: boolean;
   /** Flock: live pushes per coalesced batch over the phase (LIVE_PUSH_COALESCE_MS), on the posting node; null for the baseline. */
   pushesPerBatch: number | null;
+  /** Flock: mean length (ms) of the coalescing windows that closed with pushes waiting in the phase (stretched under load); null when none did, or for the baseline. */
+  meanWindowMs: number | null;
+  /** Flock: mean time (ms) from a tweet's createdAt to its emit on the posting node (transaction, commit, coalescing window); null for the baseline. */
+  meanEmitMs: number | null;
 }
 
 export interface PhaseContext {
@@ -72,7 +77,7 @@ export interface PhaseContext {
   /** Sequence numbers of posts continue across phases, so texts stay distinct. */
   nextSeq: { value: number };
   /** Cumulative live pushes and batches of the servers (Flock), read before and after a phase. */
-  pushBatches: () => Promise<{ pushes: number; batches: number } | null>;
+  pushBatches: () => Promise<PushBatchTotals | null>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,7 +113,11 @@ async function measure(ctx: PhaseContext, name: PhaseName, load: (posting: Posti
   const batches1 = await ctx.pushBatches();
   const pushesPerBatch =
     batches0 && batches1 && batches1.batches > batches0.batches ? (batches1.pushes - batches0.pushes) / (batches1.batches - batches0.batches) : null;
-  return summarizePhase(name, posting, results, started, cpu, pushesPerBatch);
+  const meanWindowMs =
+    batches0 && batches1 && batches1.windows > batches0.windows ? (1000 * (batches1.windowSeconds - batches0.windowSeconds)) / (batches1.windows - batches0.windows) : null;
+  const meanEmitMs =
+    batches0 && batches1 && batches1.emits > batches0.emits ? (1000 * (batches1.emitSeconds - batches0.emitSeconds)) / (batches1.emits - batches0.emits) : null;
+  return summarizePhase(name, posting, results, started, cpu, { pushesPerBatch, meanWindowMs, meanEmitMs });
 }
 
 function summarizePhase(
@@ -117,7 +126,7 @@ function summarizePhase(
   results: WorkerPhaseResult[],
   started: number,
   cpu: CpuUsage,
-  pushesPerBatch: number | null,
+  push: Pick<PhaseResult, 'pushesPerBatch' | 'meanWindowMs' | 'meanEmitMs'>,
 ): PhaseResult {
   const latency = new LatencyHistogram();
   let delivered = 0;
@@ -155,7 +164,7 @@ function summarizePhase(
     disconnects: results.reduce((n, r) => n + r.disconnects, 0),
     disconnectReasons: results.flatMap((r) => r.disconnectReasons).slice(0, 5),
     drainTimedOut: results.some((r) => r.timedOut),
-    pushesPerBatch,
+    ...push,
   };
 }
 

@@ -13,7 +13,7 @@ export interface SocketTarget {
   token: string;
 }
 
-/** Which Socket.IO client the workers run (BENCH_CLIENT): the light one over `ws`, or socket.io-client 4.8. */
+/** Which Socket.IO client the workers run (BENCH_CLIENT): the light one (over `net`), or socket.io-client 4.8. */
 export type BenchClientKind = 'light' | 'socket.io-client';
 
 export type ToWorker =

@@ -82,7 +82,7 @@ export function deliveryTable(systems: readonly SystemResult[]): Table {
 /** CPU-seconds per group over each phase (first post until every delivery arrived). */
 export function cpuTable(systems: readonly SystemResult[]): Table {
   return {
-    headers: ['system', 'phase', 'seconds', 'server CPU-s', 'server CPU-s/M', 'postgres CPU-s', 'redis CPU-s', 'server+pg+redis CPU-s/M', 'client CPU-s', 'client µs/deliv', 'pushes/batch', 'other % core'],
+    headers: ['system', 'phase', 'seconds', 'server CPU-s', 'server CPU-s/M', 'postgres CPU-s', 'redis CPU-s', 'server+pg+redis CPU-s/M', 'client CPU-s', 'client µs/deliv', 'pushes/batch', 'window ms', 'created→emit ms', 'other % core'],
     rows: measured(systems).map(({ s, p }) => [
       s.label,
       p.name,
@@ -95,9 +95,11 @@ export function cpuTable(systems: readonly SystemResult[]): Table {
       fixed2(p.cpu.clients),
       fixed1((p.cpu.clients / p.delivered) * 1e6),
       p.pushesPerBatch === null ? '—' : fixed1(p.pushesPerBatch),
+      p.meanWindowMs === null ? '—' : p.meanWindowMs.toFixed(0),
+      p.meanEmitMs === null ? '—' : p.meanEmitMs.toFixed(0),
       p.cpu.other === null ? '—' : format.percent((p.cpu.other / p.cpu.wallSeconds) * 100),
     ]),
-    align: ['left', 'left', ...Array<'right'>(10).fill('right')],
+    align: ['left', 'left', ...Array<'right'>(12).fill('right')],
   };
 }
 

@@ -46,7 +46,7 @@ function describe(p: PhaseResult): string {
     `${p.name}: ${p.tweets} tweets → ${p.delivered}/${p.expected} deliveries, ${Math.round(p.deliveriesPerSecond)}/s, ` +
     `p50/p99 ${p.latencyMs.p50}/${p.latencyMs.p99} ms, server ${p.cpu.servers.toFixed(2)} CPU-s ` +
     `(${p.serverCpuPerMillion.toFixed(2)}/M), client ${((p.cpu.clients / p.delivered) * 1e6).toFixed(1)} µs/deliv, ` +
-    `${p.pushesPerBatch === null ? '' : `${p.pushesPerBatch.toFixed(1)} pushes/batch, `}lost ${p.lost}${p.postErrors ? `, ${p.postErrors} post errors` : ''}` +
+    `${p.pushesPerBatch === null ? '' : `${p.pushesPerBatch.toFixed(1)} pushes/batch, `}${p.meanWindowMs === null ? '' : `window ${p.meanWindowMs.toFixed(0)} ms, `}${p.meanEmitMs === null ? '' : `created→emit ${p.meanEmitMs.toFixed(0)} ms, `}lost ${p.lost}${p.postErrors ? `, ${p.postErrors} post errors` : ''}` +
     `${p.disconnects ? `, ${p.disconnects} disconnects (${p.disconnectReasons.join(', ')})` : ''}`
   );
 }

@@ -11,6 +11,16 @@ import { startGatewayProcess, type GatewayEnv, type GatewayProcess } from './gat
  * over the cluster bus), which pids to meter, how to stop.
  */
 
+export interface PushBatchTotals {
+  pushes: number;
+  batches: number;
+  windowSeconds: number;
+  windows: number;
+  /** Sum and count of flock_delivery_latency_seconds: tweet createdAt → its emit on the posting node. */
+  emitSeconds: number;
+  emits: number;
+}
+
 export interface ServerPair {
   readonly label: string;
   readonly pids: number[];
@@ -18,8 +28,11 @@ export interface ServerPair {
   readonly post: Poster;
   /** V8 heap used + external memory, both nodes summed (Flock: /metrics; baseline: /memory). */
   heapBytes(): Promise<number>;
-  /** Live pushes emitted so far and in how many coalesced batches (Flock's flock_live_push_batch_size, both nodes); null for the baseline. */
-  pushBatches(): Promise<{ pushes: number; batches: number } | null>;
+  /**
+   * Live pushes emitted so far and in how many coalesced batches (Flock's flock_live_push_batch_size, both nodes), and the
+   * windows that closed with pushes waiting (flock_live_push_window_seconds); null for the baseline.
+   */
+  pushBatches(): Promise<PushBatchTotals | null>;
   /** Log lines at warn level or above, or anything a baseline node printed. */
   problems(): string[];
   /** Stops both nodes; resolves to a failure description, or null when both exited cleanly. */
@@ -92,11 +105,15 @@ export async function startFlockPair(label: string, o: FlockPairOptions): Promis
       return total;
     },
     pushBatches: async () => {
-      const sums = { pushes: 0, batches: 0 };
+      const sums = { pushes: 0, batches: 0, windowSeconds: 0, windows: 0, emitSeconds: 0, emits: 0 };
       for (const g of nodes) {
         const metric = await metricsOf(g.url);
         sums.pushes += metric('flock_live_push_batch_size_sum');
         sums.batches += metric('flock_live_push_batch_size_count');
+        sums.windowSeconds += metric('flock_live_push_window_seconds_sum');
+        sums.windows += metric('flock_live_push_window_seconds_count');
+        sums.emitSeconds += metric('flock_delivery_latency_seconds_sum');
+        sums.emits += metric('flock_delivery_latency_seconds_count');
       }
       return sums;
     },

@@ -66,6 +66,29 @@ describe('LightSocket against socket.io 4.8', () => {
     expect(socket.connected).toBe(false);
   });
 
+  it('hands over event ids without parsing (onId), in order, for many events arriving in one read, and other shapes to on()', async () => {
+    const socket = await LightSocket.connect({ url, auth: { token: 'good' } });
+    const ids: string[] = [];
+    const parsed: unknown[] = [];
+    const others: unknown[] = [];
+    socket.onId('tweet', (id, args) => {
+      ids.push(id);
+      if (id === '7') parsed.push(...args());
+    });
+    socket.on('tweet', (...args) => others.push(args));
+    const big = 'x'.repeat(100_000);
+    const all = new Promise<void>((resolve) => socket.on('done', () => resolve()));
+    // Emitted in one synchronous run: they leave in one write and arrive in a few reads, the 100 KB one split.
+    for (let i = 0; i < 500; i++) io.to('room').emit('tweet', { id: String(i), tweet: { text: i === 7 ? big : 'é' } });
+    io.to('room').emit('tweet', { other: true });
+    io.to('room').emit('done');
+    await all;
+    expect(ids).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
+    expect(parsed).toEqual([{ id: '7', tweet: { text: big } }]);
+    expect(others).toEqual([[{ other: true }]]);
+    socket.close();
+  });
+
   it('rejects a refused connect with ConnectError carrying the middleware data', async () => {
     const err = await LightSocket.connect({ url, auth: { token: 'bad' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);

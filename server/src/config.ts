@@ -222,6 +222,12 @@ export const configSchema = z
      * delivery. 0 = every push at once.
      */
     LIVE_PUSH_COALESCE_MS: int(0, 1000).default(10),
+    /**
+     * The window stretches up to this while the gateway's event loop is busy (docs/realtime.md
+     * "Push coalescing"): fewer, larger writes when it cannot keep up. Equal to LIVE_PUSH_COALESCE_MS
+     * (or below it, when only that one is set) keeps the window fixed.
+     */
+    LIVE_PUSH_COALESCE_MAX_MS: int(0, 1000).default(200),
     // --- WebRTC ingest (docs/media-webrtc.md) ---
     /** Base directory of the worker cache that MEDIASOUP_WORKER_BIN defaults into (the build script's own default: ~/.cache). */
     XDG_CACHE_HOME: z.string().min(1).optional(),
@@ -288,6 +294,10 @@ function crossFieldProblems(input: Record<string, string>): string[] {
     problems.push('AUTH_EXTERNAL_JWKS_URL: set all of AUTH_EXTERNAL_JWKS_URL, AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_AUDIENCE, or none');
   }
   problems.push(...redisProblems(input));
+  // Only when both are set: a longer LIVE_PUSH_COALESCE_MS alone just means no stretching.
+  if (input.LIVE_PUSH_COALESCE_MAX_MS && Number(input.LIVE_PUSH_COALESCE_MS ?? 10) > Number(input.LIVE_PUSH_COALESCE_MAX_MS)) {
+    problems.push('LIVE_PUSH_COALESCE_MAX_MS: must not be below LIVE_PUSH_COALESCE_MS');
+  }
   if (Number(input.WEBRTC_MIN_PORT ?? 40000) > Number(input.WEBRTC_MAX_PORT ?? 49999)) {
     problems.push('WEBRTC_MIN_PORT: must not be above WEBRTC_MAX_PORT');
   }

@@ -57,6 +57,13 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [this.registry],
   });
+
+  readonly pushWindow = new Histogram({
+    name: 'flock_live_push_window_seconds',
+    help: 'Length of each live-push coalescing window that closed with pushes waiting: LIVE_PUSH_COALESCE_MS, stretched up to LIVE_PUSH_COALESCE_MAX_MS while the event loop is busy',
+    buckets: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1],
+    registers: [this.registry],
+  });
   readonly slowConsumers = new Counter({
     name: 'flock_slow_consumer_disconnects_total',
     help: 'Sockets disconnected because their send buffer passed SOCKET_MAX_BUFFERED_BYTES',

@@ -4,7 +4,7 @@ import { FlockError, forbidden, notFound } from '../errors.ts';
 import type { DomainDeps } from './deps.ts';
 import { insertNotifications, type NewNotification } from './notifications.ts';
 import { toTweet, TWEET_COLUMNS, type TweetRow } from './rows.ts';
-import { countTweet, foldTweetCounts } from './tweet-counts.ts';
+import { countTweet, foldTweetCounts, postedDeltaCte } from './tweet-counts.ts';
 import { tweetList } from './tweet-list.ts';
 import { userIdByHandle } from './users.ts';
 import { enqueueTimelineJob, enqueueTweetPosted } from '../timeline/timeline-jobs.ts';
@@ -62,14 +62,22 @@ export class TweetService {
         const parent = await tx.query('UPDATE tweets SET reply_count = reply_count + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING id', [replyTo]);
         if (parent.length === 0) throw notFound('The tweet you reply to does not exist');
       }
-      await tx.query('INSERT INTO tweets (id, author_id, text, reply_to_id) VALUES ($1, $2, $3, $4)', [id, authorId, text, replyTo]);
-      // A counter delta, not an update of the author's row: that row lock would serialize the author's tweets.
-      const authorFollowers = (await countTweet(tx, authorId, 1)) ?? 0;
+      // One round trip: the tweet, its counter delta (not an update of the author's row: that row
+      // lock would serialize the author's tweets), and the tweet as the API shows it with the
+      // author's follower count. Every round trip here also delays the live push (it leaves after
+      // the commit), and on a gateway busy writing to sockets each one waits for the event loop.
+      // The author is joined by primary key from the one inserted row (see row() on join plans).
+      const [r] = await tx.query<TweetRow & { followers_count: number }>(
+        `WITH t AS (INSERT INTO tweets (id, author_id, text, reply_to_id) VALUES ($1, $2, $3, $4) RETURNING *), ${postedDeltaCte('$2')}
+         SELECT ${TWEET_COLUMNS}, a.followers_count FROM t JOIN users a ON a.id = t.author_id`,
+        [id, authorId, text, replyTo],
+      );
+      if (!r) throw notFound('No such user');
+      const authorFollowers = r.followers_count;
       const notes = await insertNotifications(tx, this.d.ids, await mentionNotifications(tx, text, authorId, id));
-      const r = await this.row(tx, id);
       // The fan-out commits with the tweet: a crash after this commit cannot lose timeline entries.
       const jobs = await enqueueTweetPosted(tx, this.d.ids, { id, authorId, authorFollowers }, this.d.config.FANOUT_THRESHOLD);
-      return { tweet: toTweet(r!), notes, authorFollowers, jobs };
+      return { tweet: toTweet(r), notes, authorFollowers, jobs };
     });
     this.d.events.emit('tweet:created', { tweet, authorFollowers });
     for (const n of notes) this.d.events.emit('notification:created', n);

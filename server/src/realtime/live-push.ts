@@ -4,7 +4,7 @@ import type { Database } from '../db/database.ts';
 import type { DomainEvents } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { PushCoalescer } from './push-coalescer.ts';
+import { LoopLoad, PushCoalescer } from './push-coalescer.ts';
 import type { SocketServer } from './socket-server.ts';
 
 /** A batch this large goes out without waiting for the rest of the window (bounds the burst and the wait). */
@@ -18,9 +18,10 @@ const MAX_PUSH_BATCH = 512;
  * smaller author, the `user:` rooms of the author and each follower, so a
  * follower's socket pays no room membership for small accounts.
  *
- * Every emit goes through a PushCoalescer (LIVE_PUSH_COALESCE_MS): a lone
- * push leaves at once; under load pushes leave in batches, so uWS writes all
- * of a socket's new events with one syscall.
+ * Every emit goes through a PushCoalescer (LIVE_PUSH_COALESCE_MS, stretching
+ * up to LIVE_PUSH_COALESCE_MAX_MS while the event loop is busy): a lone push
+ * leaves at once; under load pushes leave in batches, so uWS writes all of a
+ * socket's new events with one syscall.
  */
 export class LivePush {
   private readonly coalescer: PushCoalescer;
@@ -29,10 +30,14 @@ export class LivePush {
     private readonly d: { config: Config; db: Database; log: Logger; metrics: Metrics; events: DomainEvents; sockets: SocketServer },
   ) {
     const failed = (err: unknown) => d.log.warn({ err: (err as Error).message }, 'live push failed');
+    const load = new LoopLoad();
     this.coalescer = new PushCoalescer({
       windowMs: d.config.LIVE_PUSH_COALESCE_MS,
+      maxWindowMs: d.config.LIVE_PUSH_COALESCE_MAX_MS,
+      load: () => load.read(),
       maxBatch: MAX_PUSH_BATCH,
       onFlush: (size) => d.metrics.pushBatchSize.observe(size),
+      onWindow: (ms) => d.metrics.pushWindow.observe(ms / 1000),
       onError: failed,
     });
     const on = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => (...a: A) => {

@@ -43,11 +43,16 @@ export async function enqueueTweetPosted(
   tweet: { id: string; authorId: string; authorFollowers: number },
   threshold: number,
 ): Promise<string[]> {
-  const jobs: string[] = [];
-  if (tweet.authorFollowers >= threshold) {
-    const added = await tx.query('INSERT INTO timeline_large_authors (author_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING author_id', [tweet.authorId]);
-    if (added.length > 0) jobs.push(await enqueueTimelineJob(tx, ids, { kind: 'large', authorId: tweet.authorId }));
-  }
-  jobs.push(await enqueueTimelineJob(tx, ids, { kind: 'post', authorId: tweet.authorId, tweetId: tweet.id }));
-  return jobs;
+  // One round trip (it delays the live push, which leaves after the commit). The `large` job's id
+  // is taken first, so it is applied before the post's; unused when the author is already listed.
+  const largeId = ids.next();
+  const postId = ids.next();
+  const [row] = await tx.query<{ large_job: string | null }>(
+    `WITH listed AS (
+       INSERT INTO timeline_large_authors (author_id) SELECT $3::bigint WHERE $5::boolean ON CONFLICT DO NOTHING RETURNING author_id),
+     large_job AS (INSERT INTO timeline_jobs (id, kind, author_id) SELECT $1, 'large', author_id FROM listed RETURNING id)
+     INSERT INTO timeline_jobs (id, kind, author_id, tweet_id) VALUES ($2, 'post', $3, $4) RETURNING (SELECT id FROM large_job) AS large_job`,
+    [largeId, postId, tweet.authorId, tweet.id, tweet.authorFollowers >= threshold],
+  );
+  return row?.large_job ? [row.large_job, postId] : [postId];
 }

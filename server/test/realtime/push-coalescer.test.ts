@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PushCoalescer } from '../../src/realtime/push-coalescer.ts';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { HIGH_LOAD, LoopLoad, LOW_LOAD, PushCoalescer } from '../../src/realtime/push-coalescer.ts';
 
 describe('PushCoalescer', () => {
   beforeEach(() => {
@@ -91,5 +92,205 @@ describe('PushCoalescer', () => {
     vi.advanceTimersByTime(5);
     expect(emitted).toEqual(['first', 'a', 'c']);
     expect(errors).toEqual([new Error('adapter down')]);
+  });
+
+  describe('under load', () => {
+    const loaded = (windowMs: number, maxWindowMs: number) => {
+      const emitted: string[] = [];
+      const batches: number[] = [];
+      const closed: number[] = [];
+      let load = 0;
+      const c = new PushCoalescer({
+        windowMs,
+        maxWindowMs,
+        maxBatch: 100,
+        load: () => load,
+        onFlush: (n) => batches.push(n),
+        onWindow: (ms) => closed.push(ms),
+        onError: () => {},
+      });
+      return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push: (name: string) => c.push(() => emitted.push(name)) };
+    };
+
+    it('doubles the window while the loop is busy and pushes arrive during it, up to the maximum, and halves it back when the loop has time', () => {
+      const { c, push, emitted, closed, setLoad } = loaded(10, 80);
+      setLoad(HIGH_LOAD);
+      push('a'); // idle and not stretched: at once
+      expect(emitted).toEqual(['a']);
+      const windows: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        push(`w${i}`);
+        push(`x${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+        windows.push(c.windowMs);
+      }
+      expect(windows).toEqual([20, 40, 80, 80, 80]);
+      expect(emitted).toEqual(['a', 'w0', 'x0', 'w1', 'x1', 'w2', 'x2', 'w3', 'x3', 'w4', 'x4']);
+      // Each window that closed with pushes waiting is reported with the length it had.
+      expect(closed).toEqual([10, 20, 40, 80, 80]);
+
+      // Pushes arrived during the window, load between the marks: the window holds.
+      setLoad((HIGH_LOAD + LOW_LOAD) / 2);
+      push('m1');
+      push('m2');
+      vi.advanceTimersByTime(80);
+      expect(c.windowMs).toBe(80);
+
+      // The loop has time again: each window closing halves it, down to the base.
+      setLoad(LOW_LOAD - 0.01);
+      const shrinking: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        push(`s${i}`);
+        push(`t${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+        shrinking.push(c.windowMs);
+      }
+      expect(shrinking).toEqual([40, 20, 10, 10]);
+    });
+
+    it('stretches on a single push arriving during a busy window (staggered pushes), not on the one that opened it', () => {
+      const { c, push, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a'); // opens a window, leaves at once
+      vi.advanceTimersByTime(5);
+      push('b'); // arrives during it
+      vi.advanceTimersByTime(5);
+      expect(c.windowMs).toBe(20);
+      vi.advanceTimersByTime(20); // the window after the batch: nothing arrives, which says nothing about the load
+      expect(c.windowMs).toBe(20);
+    });
+
+    it('while stretched, a push that finds it idle waits for its window and leaves with those that follow', () => {
+      const { c, push, emitted, batches, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a');
+      for (let i = 0; i < 3; i++) {
+        push(`p${i}`);
+        push(`q${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+      }
+      expect(c.windowMs).toBe(80);
+      vi.advanceTimersByTime(80); // closes empty: idle, the window keeps its length
+      expect(vi.getTimerCount()).toBe(0);
+      expect(c.windowMs).toBe(80);
+      const before = emitted.length;
+      push('lone'); // idle but stretched and busy: it waits
+      expect(emitted).toHaveLength(before);
+      vi.advanceTimersByTime(40);
+      push('next');
+      push('third');
+      vi.advanceTimersByTime(40);
+      expect(emitted.slice(before)).toEqual(['lone', 'next', 'third']);
+      expect(batches.at(-1)).toBe(3);
+    });
+
+    it('shrinks when nothing arrives during its windows (pushes one at a time), however busy the loop, and then leaves them at once again', () => {
+      const { c, push, emitted, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a');
+      for (let i = 0; i < 3; i++) {
+        push(`p${i}`);
+        push(`q${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+      }
+      expect(c.windowMs).toBe(80);
+      // Lone pushes, 500 ms apart: each one that waited a stretched window alone halves the next
+      // (80 -> 40 -> 20 -> 10); from then on pushes leave at once.
+      const waits: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        vi.advanceTimersByTime(500);
+        const n = emitted.length;
+        const t0 = Date.now();
+        push(`lone${i}`);
+        while (emitted.length === n) vi.advanceTimersByTime(1);
+        waits.push(Date.now() - t0);
+      }
+      expect(waits).toEqual([80, 40, 20, 0]);
+      expect(c.windowMs).toBe(10);
+    });
+
+    it('leads again at once when a push finds it idle and stretched but the loop has time', () => {
+      const { c, push, emitted, setLoad } = loaded(10, 80);
+      setLoad(1);
+      push('a');
+      for (let i = 0; i < 3; i++) {
+        push(`p${i}`);
+        vi.advanceTimersByTime(c.windowMs);
+      }
+      vi.advanceTimersByTime(1000);
+      expect(c.windowMs).toBe(80);
+      setLoad(LOW_LOAD - 0.01);
+      push('quiet');
+      expect(emitted.at(-1)).toBe('quiet');
+      expect(c.windowMs).toBe(10);
+    });
+
+    it('does not stretch when pushes never wait (a lone push at a time), however busy the loop', () => {
+      const { c, push, emitted, setLoad } = loaded(10, 200);
+      setLoad(1);
+      for (let i = 0; i < 5; i++) {
+        push(String(i));
+        expect(emitted).toHaveLength(i + 1); // at once every time
+        vi.advanceTimersByTime(50);
+      }
+      expect(c.windowMs).toBe(10);
+    });
+
+    it('keeps a fixed window without a load reading or with the maximum at the base', () => {
+      for (const o of [{ windowMs: 10, maxWindowMs: 200 }, { windowMs: 10, maxWindowMs: 10, load: () => 1 }]) {
+        const c = new PushCoalescer({ ...o, maxBatch: 100, onError: () => {} });
+        c.push(() => {});
+        c.push(() => {});
+        vi.advanceTimersByTime(10);
+        expect(c.windowMs).toBe(10);
+      }
+    });
+  });
+});
+
+describe('LoopLoad', () => {
+  // A fake event loop: busy and idle milliseconds accumulate as eventLoopUtilization() reports them.
+  const fakeLoop = () => {
+    const totals = { active: 0, idle: 0, now: 0 };
+    const elu = (since?: EventLoopUtilization): EventLoopUtilization => {
+      const active = totals.active - (since?.active ?? 0);
+      const idle = totals.idle - (since?.idle ?? 0);
+      return { active, idle, utilization: active / Math.max(1e-9, active + idle) };
+    };
+    const run = (busyMs: number, idleMs: number) => {
+      totals.active += busyMs;
+      totals.idle += idleMs;
+      totals.now += busyMs + idleMs;
+    };
+    return { load: new LoopLoad(1000, elu, () => totals.now), run };
+  };
+
+  it('follows the busy share of recent time, smoothed over about the horizon', () => {
+    const { load, run } = fakeLoop();
+    expect(load.read()).toBe(0);
+    // Fully busy for 3 horizons: close to 1.
+    for (let i = 0; i < 30; i++) {
+      run(100, 0);
+      load.read();
+    }
+    expect(load.read()).toBeGreaterThan(0.94);
+    // One short idle moment barely moves it; a horizon of 25 % busy brings it down.
+    run(0, 20);
+    expect(load.read()).toBeGreaterThan(0.9);
+    for (let i = 0; i < 40; i++) {
+      run(25, 75);
+      load.read();
+    }
+    expect(load.read()).toBeCloseTo(0.25, 1);
+  });
+
+  it('weighs a long gap between readings as a long time', () => {
+    const { load, run } = fakeLoop();
+    for (let i = 0; i < 30; i++) {
+      run(100, 0);
+      load.read();
+    }
+    run(1000, 9000); // 10 s, 10 % busy, read once
+    expect(load.read()).toBeLessThan(0.11);
   });
 });

@@ -186,4 +186,13 @@ describe('loadConfig', () => {
       expect(configError({ PASSWORD_SCRYPT_COST: '3000' }).problems[0]).toMatch(/power of two/);
     });
   });
+
+  describe('live push window', () => {
+    it('stretches to 200 ms by default, and refuses a maximum below the minimum only when both are set', () => {
+      expect(loadConfig({})).toMatchObject({ LIVE_PUSH_COALESCE_MS: 10, LIVE_PUSH_COALESCE_MAX_MS: 200 });
+      expect(loadConfig({ LIVE_PUSH_COALESCE_MS: 500 })).toMatchObject({ LIVE_PUSH_COALESCE_MS: 500, LIVE_PUSH_COALESCE_MAX_MS: 200 });
+      const err = configError({ LIVE_PUSH_COALESCE_MS: 50, LIVE_PUSH_COALESCE_MAX_MS: 20 });
+      expect(err.problems).toEqual(['LIVE_PUSH_COALESCE_MAX_MS: must not be below LIVE_PUSH_COALESCE_MS']);
+    });
+  });
 });
