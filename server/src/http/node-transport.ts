@@ -91,9 +91,10 @@ export class NodeTransport implements Transport {
     res.end(bytes);
   }
 
-  attachSockets(io: SocketIoAttachable): void {
+  attachSockets(io: SocketIoAttachable): null {
     // engine.io takes over the server's request listeners and passes on everything outside /socket.io/.
     io.attach(this.server);
+    return null;
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -27,6 +27,11 @@ export interface HttpResponse {
 export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
 /** The part of a Socket.IO server a transport needs to attach it to its own port. */
+/** uWS pub/sub: one message to every subscriber of a topic. */
+export interface NativePublisher {
+  publish(topic: string, message: string | Uint8Array, isBinary?: boolean): boolean;
+}
+
 export interface SocketIoAttachable {
   attachApp(app: unknown, opts?: object): void;
   attach(srv: import('node:http').Server, opts?: object): unknown;
@@ -44,7 +49,11 @@ export interface Transport {
   /** Closes every connection. */
   close(): void;
   /** Serves Socket.IO (`/socket.io/`) on the same port. */
-  attachSockets(io: SocketIoAttachable, opts: { maxBackpressure: number }): void;
+  /**
+   * Attaches Socket.IO. Returns the native pub/sub publisher Socket.IO's broadcasts use (uWS), or
+   * null when broadcasts go through each socket (node:http).
+   */
+  attachSockets(io: SocketIoAttachable, opts: { maxBackpressure: number }): NativePublisher | null;
 }
 
 export interface TransportOptions {

@@ -8,6 +8,7 @@ import {
   STATUS_TEXT,
   type HttpRequest,
   type HttpResponse,
+  type NativePublisher,
   type SocketIoAttachable,
   type Transport,
   type TransportOptions,
@@ -124,8 +125,9 @@ export class UwsTransport implements Transport {
     });
   }
 
-  attachSockets(io: SocketIoAttachable, opts: { maxBackpressure: number }): void {
+  attachSockets(io: SocketIoAttachable, opts: { maxBackpressure: number }): NativePublisher {
     io.attachApp(this.app, opts);
+    return this.app;
   }
 
   listen(host: string, port: number): Promise<number> {

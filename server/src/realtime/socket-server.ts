@@ -18,6 +18,7 @@ import {
   type SocketFeature,
 } from './socket-feature.ts';
 import { bufferedBytes, TokenBucket } from './socket-limits.ts';
+import { attachFastPublish } from './uws-fast-publish.ts';
 
 export type { FlockIo, FlockSocket, SocketData } from './socket-feature.ts';
 
@@ -55,7 +56,9 @@ export class SocketServer {
       ...(d.adapter ? { adapter: d.adapter } : {}),
     });
     // uWS keeps at most this much per socket and drops beyond it; the sweeper disconnects such sockets first.
-    d.transport.attachSockets(this.io, { maxBackpressure: config.SOCKET_MAX_BUFFERED_BYTES * 2 });
+    const publisher = d.transport.attachSockets(this.io, { maxBackpressure: config.SOCKET_MAX_BUFFERED_BYTES * 2 });
+    // Room broadcasts skip socket.io's walk over the room while no socket is on long-polling (uws-fast-publish.ts).
+    if (publisher) attachFastPublish(this.io, publisher);
 
     this.io.use((socket, next) => {
       this.authenticate(socket).then(

@@ -1,5 +1,6 @@
 import { DISCONNECT_CODES } from '@flock/client/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { pollingConnections } from '../../src/realtime/uws-fast-publish.ts';
 import { collect, connectSocket, serverClosed, type TestSocket } from '../support/socket-client.ts';
 import { expiredAccessToken } from '../support/tokens.ts';
 import { startTestGateway, type TestGateway, type TransportName } from '../support/test-gateway.ts';
@@ -86,6 +87,41 @@ for (const transport of ['uws', 'node'] as TransportName[]) {
       // A socket holds its user room and the rooms of the large accounts it follows, nothing more.
       const fanSocket = [...t.gw.sockets.io.of('/').sockets.values()].find((s) => s.data.userId === fans[0]!.id)!;
       expect([...fanSocket.rooms].sort()).toEqual([fanSocket.id, `author:${star.id}`, `user:${fans[0]!.id}`].sort());
+    });
+
+    // Only uWS has native pub/sub (the node:http transport broadcasts through each socket).
+    if (transport === 'uws') it('publishes a room broadcast without walking the room while no socket polls, and still reaches a polling socket', async () => {
+      const star = await t.register('fp');
+      const fans = await Promise.all([t.register('fp1'), t.register('fp2'), t.register('fp3')]);
+      for (const f of fans) await t.api('PUT', `/v1/users/${star.handle}/follow`, { token: f.accessToken });
+      const io = t.gw.sockets.io;
+      // Earlier tests' long-polling sockets would keep the walk on.
+      for (const s of open) if (s.io.engine?.transport.name === 'polling') s.close();
+      await vi.waitFor(() => expect(pollingConnections(io)).toBe(0));
+      const adapter = io.of('/').adapter;
+      const walks = vi.spyOn(adapter, 'apply');
+      try {
+        const polling = await connect(fans[0]!.accessToken, ['polling']);
+        const polled = collect(polling, 'tweet');
+        const ws = collect(await connect(fans[1]!.accessToken), 'tweet');
+        expect(pollingConnections(io)).toBe(1);
+        walks.mockClear();
+        const first = await post(star.accessToken, 'to pollers too');
+        await polled.next((x) => x.id === first.id);
+        await ws.next((x) => x.id === first.id);
+        expect(walks).toHaveBeenCalled(); // socket.io's own broadcast, which finds the polling socket
+
+        const gone = new Promise<void>((resolve) => io.of('/').sockets.get(polling.id!)?.once('disconnect', () => resolve()));
+        polling.close();
+        await gone;
+        await vi.waitFor(() => expect(pollingConnections(io)).toBe(0));
+        walks.mockClear();
+        const second = await post(star.accessToken, 'websocket only');
+        await ws.next((x) => x.id === second.id);
+        expect(walks).not.toHaveBeenCalled();
+      } finally {
+        walks.mockRestore();
+      }
     });
 
     it('pushes notifications to the user and answers sync with what was missed', async () => {
