@@ -109,7 +109,18 @@ describe('PushCoalescer', () => {
         onWindow: (ms) => closed.push(ms),
         onError: () => {},
       });
-      return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push: (name: string) => c.push(() => emitted.push(name)) };
+      const push = (name: string) => c.push(() => emitted.push(name));
+      /** Fully busy, two pushes arriving in every window: the window doubles up to the maximum. */
+      const stretch = () => {
+        load = 1;
+        push('first');
+        for (let i = 0; c.windowMs < maxWindowMs; i++) {
+          push(`p${i}`);
+          push(`q${i}`);
+          vi.advanceTimersByTime(c.windowMs);
+        }
+      };
+      return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push, stretch };
     };
 
     it('doubles the window while the loop is busy and pushes arrive during it, up to the maximum, and halves it back when the loop has time', () => {
@@ -161,15 +172,8 @@ describe('PushCoalescer', () => {
     });
 
     it('while stretched, a push that finds it idle waits for its window and leaves with those that follow', () => {
-      const { c, push, emitted, batches, setLoad } = loaded(10, 80);
-      setLoad(1);
-      push('a');
-      for (let i = 0; i < 3; i++) {
-        push(`p${i}`);
-        push(`q${i}`);
-        vi.advanceTimersByTime(c.windowMs);
-      }
-      expect(c.windowMs).toBe(80);
+      const { c, push, emitted, batches, stretch } = loaded(10, 80);
+      stretch();
       vi.advanceTimersByTime(80); // closes empty: idle, the window keeps its length
       expect(vi.getTimerCount()).toBe(0);
       expect(c.windowMs).toBe(80);
@@ -185,15 +189,8 @@ describe('PushCoalescer', () => {
     });
 
     it('shrinks when nothing arrives during its windows (pushes one at a time), however busy the loop, and then leaves them at once again', () => {
-      const { c, push, emitted, setLoad } = loaded(10, 80);
-      setLoad(1);
-      push('a');
-      for (let i = 0; i < 3; i++) {
-        push(`p${i}`);
-        push(`q${i}`);
-        vi.advanceTimersByTime(c.windowMs);
-      }
-      expect(c.windowMs).toBe(80);
+      const { c, push, emitted, stretch } = loaded(10, 80);
+      stretch();
       // Lone pushes, 500 ms apart: each one that waited a stretched window alone halves the next
       // (80 -> 40 -> 20 -> 10); from then on pushes leave at once.
       const waits: number[] = [];
@@ -210,13 +207,8 @@ describe('PushCoalescer', () => {
     });
 
     it('leads again at once when a push finds it idle and stretched but the loop has time', () => {
-      const { c, push, emitted, setLoad } = loaded(10, 80);
-      setLoad(1);
-      push('a');
-      for (let i = 0; i < 3; i++) {
-        push(`p${i}`);
-        vi.advanceTimersByTime(c.windowMs);
-      }
+      const { c, push, emitted, setLoad, stretch } = loaded(10, 80);
+      stretch();
       vi.advanceTimersByTime(1000);
       expect(c.windowMs).toBe(80);
       setLoad(LOW_LOAD - 0.01);
