@@ -188,7 +188,8 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const messaging = new MessagingEvents();
     const topics = new TopicService({ config, db, ids, events: messaging });
     const queues = new QueueService({ config, db, ids, events: messaging });
-    closers.push(async () => topics.stopSweeper());
+    // Before the database closes (closers run first to last): a sweep under way finishes first.
+    closers.unshift(() => topics.stopSweeper());
     topics.startSweeper(config.MESSAGING_SWEEP_MS, log);
 
     // Live video: stream records, routes, and the media service (in-process by default).

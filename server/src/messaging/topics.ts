@@ -83,6 +83,8 @@ export interface TopicPosition {
 export class TopicService {
   private readonly publisher: GroupCommit<PublishJob, TopicMessage[]>;
   private sweeper: NodeJS.Timeout | null = null;
+  /** The sweep under way, if any. */
+  private sweeping: Promise<unknown> | null = null;
 
   constructor(private readonly d: TopicDeps) {
     this.publisher = new GroupCommit((name, jobs) => this.flush(name, jobs), (j) => j.payloads.length, MAX_BATCH * 4);
@@ -233,20 +235,21 @@ export class TopicService {
 
   /** Deletes expired messages every `ms` (reads already skip them; this frees the space). */
   startSweeper(ms: number, log: Logger): void {
-    let running = false;
     this.sweeper = setInterval(() => {
-      if (running) return;
-      running = true;
-      this.sweep()
+      if (this.sweeping) return;
+      this.sweeping = this.sweep()
         .then((n) => n > 0 && log.debug({ deleted: n }, 'expired topic messages deleted'))
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'topic retention sweep failed'))
-        .finally(() => (running = false));
+        .finally(() => (this.sweeping = null));
     }, ms);
     this.sweeper.unref();
   }
 
-  stopSweeper(): void {
+  /** Stops the sweeps; resolves once a sweep under way has finished (before the database closes). */
+  async stopSweeper(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    await this.sweeping;
   }
 
   /** Deletes messages past their topic's age retention; returns how many. */
