@@ -74,6 +74,16 @@ export function timelineCacheContract(open: (opts: TimelineCacheOptions) => Prom
       expect(await all(c)).toEqual([id(2), id(1)]);
     });
 
+    it('adds to hundreds of timelines at once (a fan-out), warm ones only, whatever their position in the list', async () => {
+      const users = Array.from({ length: 300 }, (_, i) => user(1000 + i));
+      const warmOnes = [users[0]!, users[127]!, users[128]!, users[299]!];
+      for (const u of warmOnes) await warm(u, [id(1)]);
+      await cache.add(users, [id(5)]);
+      for (const u of warmOnes) expect(await all(u)).toEqual([id(5), id(1)]);
+      expect(await all(users[1]!)).toBeNull();
+      expect(await all(users[200]!)).toBeNull();
+    });
+
     it('keeps the newest `capacity` ids and raises the floor to the oldest kept', async () => {
       const u = user(1);
       await warm(u, [id(2), id(1)]);
