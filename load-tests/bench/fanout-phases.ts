@@ -111,12 +111,12 @@ async function measure(ctx: PhaseContext, name: PhaseName, load: (posting: Posti
   const results = await ctx.pool.expect(posting.ids, ctx.drainTimeoutMs);
   const cpu = await stopMeter();
   const batches1 = await ctx.pushBatches();
-  const pushesPerBatch =
-    batches0 && batches1 && batches1.batches > batches0.batches ? (batches1.pushes - batches0.pushes) / (batches1.batches - batches0.batches) : null;
-  const meanWindowMs =
-    batches0 && batches1 && batches1.windows > batches0.windows ? (1000 * (batches1.windowSeconds - batches0.windowSeconds)) / (batches1.windows - batches0.windows) : null;
-  const meanEmitMs =
-    batches0 && batches1 && batches1.emits > batches0.emits ? (1000 * (batches1.emitSeconds - batches0.emitSeconds)) / (batches1.emits - batches0.emits) : null;
+  // Sum ÷ count of one metric over the phase, from the totals read before and after it; null when nothing was counted.
+  const mean = (sum: keyof PushBatchTotals, count: keyof PushBatchTotals, scale = 1): number | null =>
+    batches0 && batches1 && batches1[count] > batches0[count] ? (scale * (batches1[sum] - batches0[sum])) / (batches1[count] - batches0[count]) : null;
+  const pushesPerBatch = mean('pushes', 'batches');
+  const meanWindowMs = mean('windowSeconds', 'windows', 1000);
+  const meanEmitMs = mean('emitSeconds', 'emits', 1000);
   return summarizePhase(name, posting, results, started, cpu, { pushesPerBatch, meanWindowMs, meanEmitMs });
 }
 

@@ -49,6 +49,8 @@ export class PushCoalescer {
   private timer: NodeJS.Timeout | null = null;
   /** Length of the next window. */
   private currentMs: number;
+  /** Longest window; equal to `windowMs` when the window never stretches (no maximum above it, or no load reading). */
+  private readonly maxMs: number;
   /** Pushes that arrived while the current window was open. */
   private joined = 0;
   /** The current window was opened by a push that waits in it (stretched, no leading edge). */
@@ -73,6 +75,7 @@ export class PushCoalescer {
     },
   ) {
     this.currentMs = o.windowMs;
+    this.maxMs = o.load ? Math.max(o.windowMs, o.maxWindowMs ?? o.windowMs) : o.windowMs;
   }
 
   /** Length of the next window, in ms. */
@@ -87,7 +90,7 @@ export class PushCoalescer {
     }
     if (this.timer === null) {
       // Stretched means loaded: the push waits for the others that are coming, unless the loop has time again.
-      if (this.currentMs > this.o.windowMs && this.o.load && this.o.load() < LOW_LOAD) this.currentMs = this.o.windowMs;
+      if (this.currentMs > this.o.windowMs && this.o.load!() < LOW_LOAD) this.currentMs = this.o.windowMs;
       this.trailing = this.currentMs > this.o.windowMs;
       if (this.trailing) this.queue.push(emit);
       else this.run([emit]);
@@ -124,10 +127,9 @@ export class PushCoalescer {
    * about the load, so it keeps the length; a lone push that waited a stretched window does.
    */
   private adapt(joined: boolean, trailing: boolean): void {
-    const max = Math.max(this.o.windowMs, this.o.maxWindowMs ?? this.o.windowMs);
-    if (max === this.o.windowMs || !this.o.load) return;
-    const load = this.o.load();
-    if (joined && load >= HIGH_LOAD) this.currentMs = Math.min(max, this.currentMs * 2);
+    if (this.maxMs === this.o.windowMs) return;
+    const load = this.o.load!();
+    if (joined && load >= HIGH_LOAD) this.currentMs = Math.min(this.maxMs, this.currentMs * 2);
     else if (load < LOW_LOAD || (trailing && !joined)) this.currentMs = Math.max(this.o.windowMs, this.currentMs / 2);
   }
 
@@ -163,7 +165,7 @@ export class LoopLoad {
 
   constructor(
     private readonly horizonMs = 1000,
-    private readonly elu: (since?: EventLoopUtilization) => EventLoopUtilization = (since) => performance.eventLoopUtilization(since),
+    private readonly elu: () => EventLoopUtilization = () => performance.eventLoopUtilization(),
     private readonly now: () => number = () => performance.now(),
   ) {
     this.last = elu();
@@ -175,8 +177,8 @@ export class LoopLoad {
     const dt = now - this.at;
     if (dt <= 0) return this.value;
     const current = this.elu();
-    const share = this.elu(this.last);
-    const busy = share.active / Math.max(1e-9, share.active + share.idle);
+    const active = current.active - this.last.active;
+    const busy = active / Math.max(1e-9, active + current.idle - this.last.idle);
     this.last = current;
     this.at = now;
     this.value += (1 - Math.exp(-dt / this.horizonMs)) * (busy - this.value);

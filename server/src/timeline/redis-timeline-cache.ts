@@ -78,18 +78,11 @@ if n > 0 then
 end
 return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', global, bodies}`;
 
-// KEYS z m · ARGV cap ttl ids…
-const ADD = `${INSERT}
-local state = redis.call('HMGET', KEYS[2], 'warm', 'rebuilding')
-if not state[1] and not state[2] then return 0 end
-insert(KEYS[1], KEYS[2], tonumber(ARGV[1]), 3, #ARGV)
-touch(KEYS[1], KEYS[2], ARGV[2])
-return 1`;
-
-// ADD for many users in one call (standalone Redis and Sentinel only: the keys lie in many Cluster
-// slots). A small author's post adds its id to ~100 timelines before the response; one script
-// instead of one per timeline saves Redis the per-command work and the gateway ~100 commands.
-// KEYS z1 m1 z2 m2 … · ARGV cap ttl ids… → timelines added to
+// Adds ids to the warm (or rebuilding) timelines among those of KEYS. On standalone Redis and
+// Sentinel one call covers up to ADD_MANY_USERS users: a small author's post adds its id to ~100
+// timelines before the response, and one script instead of one per timeline saves Redis the
+// per-command work and the gateway ~100 commands. On a Cluster each call holds one user's two keys
+// (one slot). KEYS z1 m1 z2 m2 … · ARGV cap ttl ids… → timelines added to
 const ADD_MANY = `${INSERT}
 local added = 0
 for k = 1, #KEYS, 2 do
@@ -206,7 +199,8 @@ export class RedisTimelineCache implements TimelineCache {
   ) {
     redis.defineCommand('flockTlRead', { numberOfKeys: 2, lua: READ });
     redis.defineCommand('flockTlReadPage', { numberOfKeys: 2, lua: READ_PAGE });
-    redis.defineCommand('flockTlAdd', { numberOfKeys: 2, lua: ADD });
+    // The same script twice: with its key count declared (what ioredis routes in a Cluster) and given per call.
+    redis.defineCommand('flockTlAdd', { numberOfKeys: 2, lua: ADD_MANY });
     redis.defineCommand('flockTlAddMany', { lua: ADD_MANY });
     redis.defineCommand('flockTlRemove', { numberOfKeys: 2, lua: REMOVE });
     redis.defineCommand('flockTlBegin', { numberOfKeys: 2, lua: BEGIN });
@@ -257,14 +251,15 @@ export class RedisTimelineCache implements TimelineCache {
   async add(userIds: readonly string[], ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const members = ids.map(pad);
-    if (this.cluster || userIds.length === 1) {
-      await forEachChunk(userIds, (u) => this.r.flockTlAdd(...this.keys(u), this.opts.capacity, this.opts.ttlMs, ...members));
+    const args = [this.opts.capacity, this.opts.ttlMs, ...members];
+    if (this.cluster) {
+      await forEachChunk(userIds, (u) => this.r.flockTlAdd(...this.keys(u), ...args));
       return;
     }
     const calls: Promise<number>[] = [];
     for (let i = 0; i < userIds.length; i += ADD_MANY_USERS) {
       const keys = userIds.slice(i, i + ADD_MANY_USERS).flatMap((u) => this.keys(u));
-      calls.push(this.r.flockTlAddMany(keys.length, ...keys, this.opts.capacity, this.opts.ttlMs, ...members));
+      calls.push(this.r.flockTlAddMany(keys.length, ...keys, ...args));
     }
     await Promise.all(calls);
   }
