@@ -12,7 +12,7 @@ import { CLOCK_STRIP_HEIGHT, CLOCK_STRIP_WIDTH, decodeClockStrip } from './live-
  * `expected display time − capture time` (both wall clocks of this machine).
  */
 
-export const CHROMIUM_HINT = 'apt-get install chromium (or set BENCH_CHROMIUM to a Chromium binary)';
+const CHROMIUM_HINT = 'apt-get install chromium (or set BENCH_CHROMIUM to a Chromium binary)';
 
 const require = createRequire(import.meta.url);
 

@@ -12,7 +12,7 @@ import { CLOCK_STRIP_HEIGHT, CLOCK_STRIP_WIDTH, decodeClockStrip, encoderGraph, 
  * the clock strip back from the parts a viewer fetched.
  */
 
-export const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
+const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
 
 export interface EncoderSettings {
   width: number;

@@ -3,7 +3,7 @@ import type { RedisClient } from '../redis/open-redis.ts';
 /**
  * What other nodes must drop from their in-process caches (LocalCache) after a commit:
  * - `session`: sessions that ended (logout, refresh-token reuse);
- * - `user`: deleted accounts (all their sessions, and their author summaries);
+ * - `user`: deleted accounts (all their sessions; their author summaries go by `author`);
  * - `author`: users whose summary (handle, name, avatar) changed;
  * - `tweet`: tweets whose cached body changed (edit, delete, counts).
  */

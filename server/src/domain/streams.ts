@@ -94,12 +94,18 @@ export class StreamService {
 
   /** Owner only. Returns the status it had, so the caller can stop a live ingest. */
   async delete(userId: string, id: string): Promise<StreamStatus> {
+    const status = await this.ownedStatus(userId, id);
+    await this.d.db.query('DELETE FROM streams WHERE id = $1', [id]);
+    // Viewers of a live stream learn that it is over (the media service's own report will find no row).
+    if (status === 'live') this.d.events.emit('stream:ended', { streamId: id, ownerId: userId });
+    return status;
+  }
+
+  /** The status of a stream the user owns; not found, or forbidden for someone else's. */
+  private async ownedStatus(userId: string, id: string): Promise<StreamStatus> {
     const [r] = await this.d.db.query<{ owner_id: string; status: StreamStatus }>('SELECT owner_id, status FROM streams WHERE id = $1', [id]);
     if (!r) throw notFound('No such stream');
     if (r.owner_id !== userId) throw forbidden('Not your stream');
-    await this.d.db.query('DELETE FROM streams WHERE id = $1', [id]);
-    // Viewers of a live stream learn that it is over (the media service's own report will find no row).
-    if (r.status === 'live') this.d.events.emit('stream:ended', { streamId: id, ownerId: userId });
     return r.status;
   }
 
@@ -110,11 +116,9 @@ export class StreamService {
    */
   async authorizePublisher(userId: string, id: string): Promise<void> {
     if (!isId(id)) throw notFound('No such stream');
-    const [r] = await this.d.db.query<{ owner_id: string; status: StreamStatus }>('SELECT owner_id, status FROM streams WHERE id = $1', [id]);
-    if (!r) throw notFound('No such stream');
-    if (r.owner_id !== userId) throw forbidden('Not your stream');
-    if (r.status === 'ended') throw new FlockError('FLOCK_ERR_VALIDATION', 'The stream is over; create a new one');
-    if (r.status === 'live') throw new FlockError('FLOCK_ERR_INGEST_BUSY', 'The stream is already live');
+    const status = await this.ownedStatus(userId, id);
+    if (status === 'ended') throw new FlockError('FLOCK_ERR_VALIDATION', 'The stream is over; create a new one');
+    if (status === 'live') throw new FlockError('FLOCK_ERR_INGEST_BUSY', 'The stream is already live');
   }
 
   /** The stream a key opens: right secret, and not over yet. */

@@ -43,13 +43,23 @@ local function touch(z, m, ttl)
 end
 `;
 
+// Shared Lua: a warm timeline's meta and the ids in ARGV 1–3's range (both keys' TTL renewed to
+// ARGV[4]); nil when it is cold.
+const READ_TIMELINE = `
+local function read_timeline()
+  local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
+  if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return nil end
+  local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  return meta, ids
+end
+`;
+
 // KEYS z m · ARGV upper lower count ttl → false | {ids, floor, large, epoch, version}
-const READ = `
-local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
-if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return false end
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+const READ = `${READ_TIMELINE}
+local meta, ids = read_timeline()
+if not meta then return false end
 return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}`;
 
 // The page read of the home timeline, one round trip: READ, the global large epoch and the cached
@@ -60,13 +70,10 @@ return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}`;
 // is the bottleneck, so the work goes to Redis.
 // The epoch and body keys are not declared: standalone Redis (and Sentinel) only, never a Cluster.
 // KEYS z m · ARGV upper lower count ttl epochKey bodyPrefix prefetch → {false, epoch} | {ids, floor, large, epoch, version, globalEpoch, bodies}
-const READ_PAGE = `
+const READ_PAGE = `${READ_TIMELINE}
 local global = redis.call('GET', ARGV[5]) or '0'
-local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
-if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return {false, global} end
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local meta, ids = read_timeline()
+if not meta then return {false, global} end
 local n = math.min(#ids, tonumber(ARGV[7]))
 local bodies = ''
 if n > 0 then

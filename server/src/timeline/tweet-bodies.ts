@@ -97,10 +97,11 @@ export class TweetBodies {
     const lb = local && d.localBodies ? new LocalCache<SplitBody>({ ...d.localBodies, usable: () => local.bus.connected() }) : null;
     this.bodies = lb?.enabled ? lb : null;
     if (local && this.authors) {
+      // An account deletion is followed by changedAuthors too (users.ts), so `author` covers it.
       const authors = this.authors;
       const bodies = this.bodies;
       local.bus.subscribe((msg) => {
-        if (msg.kind === 'author' || msg.kind === 'user') authors.delete(msg.ids);
+        if (msg.kind === 'author') authors.delete(msg.ids);
         if (msg.kind === 'tweet') bodies?.delete(msg.ids);
       });
       local.bus.onGap(() => {

@@ -9,6 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertMediaTool, CACHE_HOME, CHROMIUM_ARGS, CHROMIUM_PATH, testWorkerBin } from '../support/media-tools.ts';
 import { startWebRtcPageServer, type WebRtcPageServer } from '../support/webrtc-page-server.ts';
+import { FFMPEG } from '../support/services.ts';
 import type { PublishOptions, PublishResult } from '../support/webrtc-publisher.page.ts';
 
 const silent = { info() {}, warn() {}, error() {} };
@@ -36,7 +37,7 @@ function whenDir<T>(dir: string, check: () => Promise<T | null>, timeoutMs: numb
 /** ffmpeg reading the ingest as the supervisor would, writing plain fMP4 HLS (the LL-HLS packager replaces this in the product). */
 function hlsFfmpeg(source: WebRtcIngestSource, outDir: string): { child: ChildProcess; stderr: () => string } {
   const child = spawn(
-    'ffmpeg',
+    FFMPEG,
     [
       '-hide_banner',
       '-nostdin',
