@@ -57,7 +57,7 @@ export class MediaService {
       // Without ffmpeg nothing could be packaged: refuse publishes rather than accept a dead stream.
       authorize: async (key) => (this.ffmpegOk ? o.directory.authorize(key) : null),
       onPublish: ({ source, codecs }) => {
-        if (!this.accept(source, codecs)) this.rtmp.disconnect(source.streamId);
+        if (!this.accept(source, codecs)) source.disconnect();
       },
     });
     this.origin = new HlsOrigin(o.store, (id) => this.sessions.get(id)?.packager, o.hls.blockTimeoutMs);
@@ -118,8 +118,7 @@ export class MediaService {
   /** Ends a live stream: the broadcaster is cut off, ffmpeg stopped, the playlists closed. */
   async stop(streamId: string): Promise<void> {
     const s = this.sessions.get(streamId);
-    this.rtmp.disconnect(streamId);
-    s?.source.disconnect?.();
+    s?.source.disconnect();
     if (s) {
       await s.session.stop();
       this.sessions.delete(streamId);

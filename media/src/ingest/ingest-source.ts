@@ -6,6 +6,6 @@ export interface IngestSource {
   inputArgs(): string[];
   /** Resolves when the broadcaster has gone (the ingest ended). */
   readonly ended: Promise<void>;
-  /** Cuts the broadcaster off (the stream was stopped or deleted); `ended` then resolves. RTMP is cut off by its ingest instead. */
-  disconnect?(): void;
+  /** Cuts the broadcaster off (the stream was stopped or deleted, or its publish refused); `ended` then resolves. */
+  disconnect(): void;
 }

@@ -76,11 +76,6 @@ export class RtmpIngest {
     });
   }
 
-  /** Cuts a broadcaster off (its stream was deleted); its source's `ended` resolves. */
-  disconnect(streamId: string): void {
-    this.publishers.get(streamId)?.destroy();
-  }
-
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -180,6 +175,8 @@ export class RtmpIngest {
       // rw_timeout: a broadcaster that stalls this long ends ffmpeg's read; the supervisor decides what next.
       inputArgs: () => ['-rw_timeout', '5000000', '-i', url],
       ended,
+      // The publisher's connection: `ended` resolves when it closes.
+      disconnect: () => socket.destroy(),
     };
     const codecs: SourceCodecs = { video: FLV_VIDEO[session.videoCodec] ?? (session.videoCodec ? 'other' : null), audio: FLV_AUDIO[session.audioCodec] ?? (session.audioCodec ? 'other' : null) };
     this.o.log.info({ streamId, ip: socket.remoteAddress, codecs }, 'rtmp publish accepted');
