@@ -27,11 +27,11 @@ export async function runCleanups(): Promise<void> {
 }
 
 /**
- * Makes a child process stoppable the way every benchmark child must be: `stop()` sends SIGTERM
- * and SIGKILL after `graceMs`; the child is killed if this process exits first, and stopped by
- * `runCleanups()` on Ctrl-C.
+ * Makes a child process stoppable the way every benchmark child must be: `stop()` sends `signal`
+ * (SIGTERM unless told otherwise) and SIGKILL after `graceMs`; the child is killed if this process
+ * exits first, and stopped by `runCleanups()` on Ctrl-C.
  */
-export function stoppableChild(child: ChildProcess, graceMs: number): { stop: () => Promise<void>; running: () => boolean } {
+export function stoppableChild(child: ChildProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): { stop: () => Promise<void>; running: () => boolean } {
   const killNow = () => child.kill('SIGKILL');
   process.once('exit', killNow);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -40,7 +40,7 @@ export function stoppableChild(child: ChildProcess, graceMs: number): { stop: ()
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       if (running()) {
-        child.kill('SIGTERM');
+        child.kill(signal);
         const timer = setTimeout(killNow, graceMs);
         await exited;
         clearTimeout(timer);

@@ -10,13 +10,24 @@ import { readFile } from 'node:fs/promises';
 /** USER_HZ: the unit of the tick counts in /proc on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/**
+ * The figures of a `/proc/<pid>/stat` line the benchmarks use. The fields counted after the
+ * parenthesised command name (which may hold spaces): ppid is field 4 of the whole line, utime and
+ * stime 14 and 15, cutime and cstime (reaped children) 16 and 17.
+ */
+export function parseProcStat(stat: string): { ppid: number; cpuSeconds: number; childrenCpuSeconds: number } {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    ppid: Number(f[1]),
+    cpuSeconds: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_SECOND,
+    childrenCpuSeconds: (Number(f[13]) + Number(f[14])) / CLOCK_TICKS_PER_SECOND,
+  };
+}
+
 /** CPU seconds (user + system, all threads) a process has used; null if it is gone or /proc is unavailable. */
 export async function processCpuSeconds(pid: number): Promise<number | null> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8')).cpuSeconds;
   } catch {
     return null;
   }
@@ -29,9 +40,7 @@ export async function processCpuSeconds(pid: number): Promise<number | null> {
  */
 export async function childrenCpuSeconds(): Promise<number | null> {
   try {
-    const stat = await readFile('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+    return parseProcStat(await readFile('/proc/self/stat', 'utf8')).childrenCpuSeconds;
   } catch {
     return null;
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { hostBusySeconds } from './cpu.ts';
+import { hostBusySeconds, parseProcStat } from './cpu.ts';
 import { stoppableChild } from './cleanup.ts';
 import { CLOCK_STRIP_HEIGHT, CLOCK_STRIP_WIDTH, decodeClockStrip, encoderGraph, type EncoderPicture } from './live-clock.ts';
 
@@ -75,20 +75,8 @@ export function startFfmpeg(args: string[], stdio: 'pipe-in-out' | 'none' = 'non
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   child.once('error', (e) => (err += `\nspawn failed: ${e.message} (apt-get install ffmpeg)`));
-  const { stop: terminate, running } = stoppableChild(child, 3000);
-  return {
-    pid: child.pid ?? -1,
-    child,
-    running,
-    stderr: () => err,
-    stop: async () => {
-      if (running()) child.kill('SIGINT');
-      const exited = new Promise<void>((resolve) => (running() ? child.once('exit', () => resolve()) : resolve()));
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 3000).unref());
-      await Promise.race([exited, timeout]);
-      await terminate();
-    },
-  };
+  const { stop, running } = stoppableChild(child, 3000, 'SIGINT');
+  return { pid: child.pid ?? -1, child, running, stderr: () => err, stop };
 }
 
 /** Encodes the clip; resolves when ffmpeg is done. */
@@ -152,8 +140,6 @@ export interface ProcInfo {
   cpu: number;
 }
 
-const TICKS = 100;
-
 /** Every process on the machine (Linux /proc). */
 export async function scanProcesses(): Promise<Map<number, ProcInfo>> {
   const out = new Map<number, ProcInfo>();
@@ -163,9 +149,8 @@ export async function scanProcesses(): Promise<Map<number, ProcInfo>> {
       .filter((n) => /^\d+$/.test(n))
       .map(async (n) => {
         try {
-          const stat = await readFile(`/proc/${n}/stat`, 'utf8');
-          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          out.set(Number(n), { pid: Number(n), ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICKS });
+          const s = parseProcStat(await readFile(`/proc/${n}/stat`, 'utf8'));
+          out.set(Number(n), { pid: Number(n), ppid: s.ppid, cpu: s.cpuSeconds });
         } catch {
           // gone meanwhile
         }
