@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { FlockApi, type Session } from './api.ts';
-import { processCpuSeconds, startCpuMeter, type CpuShares } from './cpu.ts';
+import { startCpuMeter, type CpuShares } from './cpu.ts';
+import { postgresBackends, startUsageMeter } from './fanout-meter.ts';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { machine } from './machine.ts';
@@ -35,25 +35,16 @@ interface Measurement {
   /**
    * CPU time per response, in ms, of each party: CPU seconds rather than shares of the machine, so
    * they stay meaningful on a shared machine and show what bounds the throughput on two cores.
-   * PostgreSQL is every backend connected to the bench database; null where /proc could not tell.
+   * PostgreSQL is every backend connected to the bench database at either reading; null where /proc could not tell.
    */
   cpuPerRequestMs: { gateway: number | null; postgres: number | null; redis: number | null; loadGenerator: number | null };
 }
 
 /** The services' processes whose CPU time a measurement adds up (besides the gateway's). */
 interface Parties {
-  databaseUrl: string;
+  /** The PostgreSQL backends of the bench database, looked up at each reading. */
+  backends: () => Promise<number[]>;
   redisPid: number;
-}
-
-async function cpuSecondsOf(pids: number[]): Promise<number | null> {
-  let sum = 0;
-  for (const pid of pids) {
-    const s = await processCpuSeconds(pid);
-    if (s === null) return null;
-    sum += s;
-  }
-  return sum;
 }
 
 async function measure(
@@ -79,23 +70,12 @@ async function measure(
     return { result: r, wrkCpuSeconds: r.cpuSeconds };
   };
   if (options.warmupSeconds > 0) await run(options.warmupSeconds);
-  // The backends exist after the warm-up (the gateways' pools are filled); a backend that ends
-  // during the measurement makes the PostgreSQL figure null rather than wrong.
-  const admin = new pg.Client({ connectionString: parties.databaseUrl });
-  await admin.connect();
-  let backends: number[];
-  try {
-    backends = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
-  } finally {
-    await admin.end();
-  }
-  const pg0 = await cpuSecondsOf(backends);
-  const redis0 = await processCpuSeconds(parties.redisPid);
+  // The services' CPU (a backend that ends during the measurement counts from its last reading).
+  const stopServices = await startUsageMeter({ servers: [], redis: parties.redisPid, clients: [], database: parties.backends });
   const stopCpu = await startCpuMeter(gateway.pid);
   const { result, wrkCpuSeconds } = await run(options.durationSeconds);
   const cpu = moveToClient(await stopCpu(), wrkCpuSeconds, result.durationSeconds);
-  const pg1 = await cpuSecondsOf(backends);
-  const redis1 = await processCpuSeconds(parties.redisPid);
+  const services = await stopServices();
   const perRequest = (cpuSeconds: number | null) => (cpuSeconds === null || result.responses === 0 ? null : (cpuSeconds * 1000) / result.responses);
   const shareSeconds = (pct: number | null) => (pct === null ? null : (pct / 100) * result.durationSeconds);
   const m: Measurement = {
@@ -104,8 +84,8 @@ async function measure(
     cpu,
     cpuPerRequestMs: {
       gateway: perRequest(shareSeconds(cpu.server)),
-      postgres: perRequest(pg0 === null || pg1 === null ? null : pg1 - pg0),
-      redis: perRequest(redis0 === null || redis1 === null ? null : redis1 - redis0),
+      postgres: perRequest(services.database),
+      redis: perRequest(Number.isNaN(services.redis) ? null : services.redis),
       loadGenerator: perRequest(shareSeconds(cpu.client)),
     },
   };
@@ -195,6 +175,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   );
   const storage = await createStorage('postgres', options);
   const redis = await startRedis();
+  let backends: Awaited<ReturnType<typeof postgresBackends>> | null = null;
   const gateways: GatewayProcess[] = [];
   try {
     // No media service: it is not measured, and two in-process ones would both want RTMP port 1935.
@@ -222,7 +203,8 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
       expectStatus: 201,
       next: () => ({ path: '/v1/tweets', body: JSON.stringify({ text: fillerText(2_000_000 + n++) }) }),
     });
-    const parties: Parties = { databaseUrl: storage.env.DATABASE_URL!, redisPid: redis.pid };
+    backends = await postgresBackends(options.postgresAdminUrl, new URL(storage.env.DATABASE_URL!).pathname.slice(1));
+    const parties: Parties = { backends: backends.pids, redisPid: redis.pid };
     const measurements = [
       await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors})`, cachedGw, home, options, parties),
       await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors})`, sqlGw, home, options, parties),
@@ -261,6 +243,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     return 0;
   } finally {
     for (const g of gateways) await g.stop();
+    await backends?.close();
     await redis.stop();
     await storage.dispose();
   }
