@@ -145,18 +145,12 @@ export class TweetBodies {
    * Values of `ids` from the cache, the rest loaded from PostgreSQL by `load` (which leaves out
    * what does not exist) and filled into the cache for the next reader.
    */
-  private async readThrough<T>(
-    ids: readonly string[],
-    key: (id: string) => string,
-    load: (missing: string[]) => Promise<T[]>,
-    idOf: (v: T) => string,
-    prefetched?: ReadonlyMap<string, string | null>,
-  ): Promise<Map<string, T>> {
+  private async readThrough<T>(ids: readonly string[], key: (id: string) => string, load: (missing: string[]) => Promise<T[]>, idOf: (v: T) => string): Promise<Map<string, T>> {
     const out = new Map<string, T>();
-    const hits = await this.cached((prefetched ? ids.filter((id) => !prefetched.has(id)) : ids).map(key));
+    const hits = await this.cached(ids.map(key));
     for (const id of ids) {
-      const v = prefetched?.get(id) ?? hits.get(key(id));
-      if (v !== undefined && v !== null) out.set(id, JSON.parse(v) as T);
+      const v = hits.get(key(id));
+      if (v !== undefined) out.set(id, JSON.parse(v) as T);
     }
     const missing = ids.filter((id) => !out.has(id));
     if (missing.length > 0) {
@@ -167,22 +161,18 @@ export class TweetBodies {
     return out;
   }
 
-  /** The live tweets among `ids`, by id. */
+  /**
+   * The live tweets among `ids`, by id, as objects (the socket's `sync`): `hydrateJson`'s text
+   * parsed, so both take the same caches (in process, shared, prefetched) and the same checks.
+   */
   async hydrate(ids: readonly string[], prefetched?: ReadonlyMap<string, string | null>): Promise<Map<string, Tweet>> {
-    const bodies = await this.readThrough([...new Set(ids)], tweetKey, (missing) => this.loadBodies(missing), (b: TweetBody) => b.id, prefetched);
-    const authors = await this.authorSummaries(new Set([...bodies.values()].map((b) => b.authorId)));
-    const out = new Map<string, Tweet>();
-    for (const [id, b] of bodies) {
-      const author = authors.get(b.authorId);
-      // Same key order as the SQL path's toTweet, so responses are byte-identical.
-      if (author) out.set(id, { id, author, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
-    }
-    return out;
+    const json = await this.hydrateJson(ids, prefetched);
+    return new Map([...json].map(([id, text]) => [id, JSON.parse(text) as Tweet]));
   }
 
   /**
-   * The live tweets among `ids` as JSON text, by id: byte for byte `JSON.stringify` of what
-   * `hydrate` returns, built from the cached JSON of the bodies without parsing it (the author's
+   * The live tweets among `ids` as JSON text, by id: byte for byte `JSON.stringify` of the Tweet
+   * the SQL path's `toTweet` makes, built from the cached JSON of the bodies without parsing it (the author's
    * summary is spliced in where the body has its id). What the HTTP route sends. `prefetched`:
    * body-cache values already read for some ids (null: not cached), as `TimelineCache.readPage`
    * returns them; the other ids are read from the body cache.
