@@ -2,7 +2,7 @@ import type { Tweet } from '@flock/client/protocol';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { TimelineQuery } from '../domain/tweets.ts';
-import type { CachedTimeline, TimelineCache, TimelinePageRead, TimelineRange } from './timeline-cache.ts';
+import type { CachedTimeline, TimelineCache } from './timeline-cache.ts';
 import { authorsTweetIds, homeIds, largeFollowees } from './timeline-queries.ts';
 import type { TweetBodies } from './tweet-bodies.ts';
 
@@ -97,7 +97,7 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     if (bounds.upTo === '-1') return { items: [], next: null };
     const ask = want + SLACK;
     // One round trip where the store can: the ids, the large epoch and the bodies of those ids.
-    const { state: first, epoch, bodies: prefetched } = await cacheCall(() => this.readPage(userId, bounds, ask));
+    const { state: first, epoch, bodies: prefetched } = await cacheCall(() => this.d.cache.readPage(userId, bounds, ask, this.d.bodies.prefetchBodies() ? ask : 0));
     let state = first;
     let path: ReadPath = 'cache';
     if (!state) {
@@ -130,13 +130,6 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     this.d.onRead(path);
     const kept = top.slice(0, q.limit);
     return { items: kept.map((id) => tweets.get(id)!), next: top.length > q.limit && kept.length > 0 ? kept[kept.length - 1]! : null };
-  }
-
-  private async readPage(userId: string, bounds: TimelineRange, ask: number): Promise<TimelinePageRead> {
-    const cache = this.d.cache;
-    if (cache.readPage) return cache.readPage(userId, bounds, ask, this.d.bodies.prefetchBodies() ? ask : 0);
-    const [state, epoch] = await Promise.all([cache.read(userId, bounds, ask), cache.largeEpoch()]);
-    return { state, epoch, bodies: null };
   }
 
   /** Whether the page lies where the cache is complete: ids below the floor may be missing from it. */

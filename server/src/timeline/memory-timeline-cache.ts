@@ -1,4 +1,4 @@
-import type { CachedTimeline, TimelineCache, TimelineCacheOptions, TimelineRange } from './timeline-cache.ts';
+import { readSeparately, type CachedTimeline, type TimelineCache, type TimelineCacheOptions, type TimelinePageRead, type TimelineRange } from './timeline-cache.ts';
 
 interface Entry {
   /** Ascending. */
@@ -161,6 +161,10 @@ export class MemoryTimelineCache implements TimelineCache {
     Object.assign(e, { ids: [], warm: false, rebuilding: false, floor: null, large: null, largeEpoch: null });
     e.version = ++this.clock;
     return Promise.resolve();
+  }
+
+  readPage(userId: string, range: TimelineRange, count: number): Promise<TimelinePageRead> {
+    return readSeparately(this, userId, range, count);
   }
 
   largeEpoch(): Promise<string> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../redis/open-redis.ts';
 import { BODY_GUARD } from './redis-body-cache.ts';
-import type { CachedTimeline, TimelineCache, TimelineCacheOptions, TimelinePageRead, TimelineRange } from './timeline-cache.ts';
+import { readSeparately, type CachedTimeline, type TimelineCache, type TimelineCacheOptions, type TimelinePageRead, type TimelineRange } from './timeline-cache.ts';
 
 /**
  * Timelines in Redis, shared by every node. Per user two keys in one Cluster slot (the user id is
@@ -235,10 +235,7 @@ export class RedisTimelineCache implements TimelineCache {
   }
 
   async readPage(userId: string, range: TimelineRange, count: number, prefetch: number): Promise<TimelinePageRead> {
-    if (this.bodyKeyPrefix === undefined) {
-      const [state, epoch] = await Promise.all([this.read(userId, range, count), this.largeEpoch()]);
-      return { state, epoch, bodies: null };
-    }
+    if (this.bodyKeyPrefix === undefined) return readSeparately(this, userId, range, count);
     const r = await this.r.flockTlReadPage(...this.keys(userId), ...bounds(range), count, this.opts.ttlMs, this.epochKey(), this.bodyKeyPrefix, prefetch);
     if (r[0] === null) return { state: null, epoch: r[1], bodies: null };
     const state = timeline([r[0], r[1], r[2], r[3], r[4]]);

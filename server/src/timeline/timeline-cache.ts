@@ -49,12 +49,12 @@ export interface TimelineCache {
   /** Up to `count` ids in the range, newest first; null when the timeline is cold. Refreshes the TTL. */
   read(userId: string, range: TimelineRange, count: number): Promise<CachedTimeline | null>;
   /**
-   * Optional, for a store where round trips cost: `read` and `largeEpoch` together, plus the
-   * body-cache values (cached tweet JSON) of the first `prefetch` ids read, in one round trip.
-   * `bodies` maps each prefetched id to its value, or to null when the body cache has none (a
-   * miss or an invalidation guard); null when the store could not prefetch (Redis Cluster).
+   * `read` and `largeEpoch` together, plus, where round trips cost, the body-cache values (cached
+   * tweet JSON) of the first `prefetch` ids read, in one round trip. `bodies` maps each prefetched
+   * id to its value, or to null when the body cache has none (a miss or an invalidation guard);
+   * null when the store does not prefetch (memory, Redis Cluster: `readSeparately`).
    */
-  readPage?(userId: string, range: TimelineRange, count: number, prefetch: number): Promise<TimelinePageRead>;
+  readPage(userId: string, range: TimelineRange, count: number, prefetch: number): Promise<TimelinePageRead>;
   /** Adds the ids to each user's timeline that is warm or being rebuilt; others are left cold. */
   add(userIds: readonly string[], ids: readonly string[]): Promise<void>;
   /** Removes the ids from each user's timeline (warm or not) and changes each user's version. */
@@ -90,4 +90,10 @@ export interface TimelineCacheOptions {
    * this plus `id`), so `readPage` can prefetch them. Without it, `readPage` prefetches nothing.
    */
   bodyKeyPrefix?: string;
+}
+
+/** `readPage` of a store that does not prefetch bodies: `read` and `largeEpoch` side by side. */
+export async function readSeparately(cache: TimelineCache, userId: string, range: TimelineRange, count: number): Promise<TimelinePageRead> {
+  const [state, epoch] = await Promise.all([cache.read(userId, range, count), cache.largeEpoch()]);
+  return { state, epoch, bodies: null };
 }
