@@ -4,14 +4,14 @@ import { FlockApi, type Session } from './api.ts';
 import { startCpuMeter } from './cpu.ts';
 import { ClientPool } from './fanout-clients.ts';
 import { postgresBackends } from './fanout-meter.ts';
-import { FANOUT_ENV_HELP, readFanoutOptions, type FanoutOptions } from './fanout-options.ts';
+import { readFanoutOptions } from './fanout-options.ts';
 import { printFanoutReport, writeFanoutReport, type FanoutReport } from './fanout-output.ts';
 import type { SocketTarget } from './fanout-protocol.ts';
 import { targetChecks, type SystemResult } from './fanout-results.ts';
 import { seedFanout, type FanoutSeed } from './fanout-seed.ts';
 import { runSystem, type SystemRunContext } from './fanout-system.ts';
 import { startBaselinePair, startFlockPair } from './fanout-systems.ts';
-import { BenchOptionsError, type BenchOptions } from './options.ts';
+import type { BenchOptions } from './options.ts';
 import { startRedis } from './redis-process.ts';
 import { format } from './report.ts';
 import { createStorage, postgresServerVersion } from './storage.ts';
@@ -40,14 +40,8 @@ const targetsFor = (seed: FanoutSeed, count: number, urls: readonly string[]): S
   seed.users.slice(0, count).map((u, i) => ({ url: urls[i % urls.length]!, token: u.accessToken }));
 
 export async function runFanoutBenchmark(options: BenchOptions): Promise<number> {
-  let fo: FanoutOptions;
-  try {
-    fo = readFanoutOptions(process.env);
-  } catch (err) {
-    if (!(err instanceof BenchOptionsError)) throw err;
-    process.stderr.write(`${err.message}\n\n${FANOUT_ENV_HELP}\n`);
-    return 2;
-  }
+  // A BenchOptionsError leaves through run.ts, which prints it with this scenario's settings.
+  const fo = readFanoutOptions(process.env);
   const startedAt = new Date().toISOString();
   const defaultThreshold = loadConfig({}).LIVE_ROOM_THRESHOLD;
   // With fewer sockets than the default threshold the author would not be "large": lower it to N, so small runs exercise the same author-room path.

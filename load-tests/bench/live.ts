@@ -6,11 +6,11 @@ import { registerCleanup } from './cleanup.ts';
 import { freePort, startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
 import { HlsJsPlayer, type PlayerResult } from './live-browser.ts';
 import { behindSchedule, fetchableLatencies, realtimeRate, segmentLatencies, summarize, type Summary } from './live-clock.ts';
-import { LIVE_ENV_HELP, nextRampSize, readLiveOptions, type LiveOptions } from './live-options.ts';
+import { nextRampSize, readLiveOptions } from './live-options.ts';
 import { ClockDecoder, descendants, encodeClip, liveEncoderArgs, pusherArgs, startCpuWindow, startFfmpeg, type CpuWindow, type FfmpegChild, type ProcInfo } from './live-processes.ts';
 import { ClassicViewer, LlViewer } from './live-viewer.ts';
 import { machine } from './machine.ts';
-import { BenchOptionsError, type BenchOptions } from './options.ts';
+import type { BenchOptions } from './options.ts';
 import { banner, format, markdownTable, textTable, type Table } from './report.ts';
 import { createStorage, type BenchStorage } from './storage.ts';
 
@@ -119,14 +119,8 @@ async function ffmpegRestarts(gw: GatewayProcess): Promise<number> {
 }
 
 export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
-  let lo: LiveOptions;
-  try {
-    lo = readLiveOptions(process.env);
-  } catch (err) {
-    if (!(err instanceof BenchOptionsError)) throw err;
-    process.stderr.write(`${err.message}\n\n${LIVE_ENV_HELP}\n`);
-    return 2;
-  }
+  // A BenchOptionsError leaves through run.ts, which prints it with this scenario's settings.
+  const lo = readLiveOptions(process.env);
   // Every child registers an exit handler (no process may outlive the harness): many with a big ramp.
   process.setMaxListeners(Math.max(process.getMaxListeners(), 4 * lo.maxStreams + 50));
   const began = performance.now();

@@ -13,6 +13,8 @@ import { BENCH_ENV_HELP, BenchOptionsError, readBenchOptions, type BenchOptions 
 
 interface Scenario {
   summary: string;
+  /** The scenario's own settings (BENCH_* variables), printed with usage and with a BenchOptionsError it throws. */
+  help?: string;
   run: (options: BenchOptions) => Promise<number>;
 }
 
@@ -23,25 +25,30 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   fanout: {
     summary: 'live tweet delivery to N sockets on 2 nodes + Redis: deliveries/s, latency, CPU per million, RSS per socket, lost; Flock vs Socket.IO + classic Redis adapter',
+    help: FANOUT_ENV_HELP,
     run: async (options) => (await import('./fanout.ts')).runFanoutBenchmark(options),
   },
   timeline: {
     summary: 'warm GET /v1/timeline/home (cached vs plain SQL, reader following 1,000) and POST /v1/tweets (100 vs 1,000,000 followers); PostgreSQL + Redis',
+    help: TIMELINE_ENV_HELP,
     run: async (options) => (await import('./timeline.ts')).runTimelineBenchmark(options),
   },
   messaging: {
     summary: 'durable publish/send messages/s (single and batched), receive+ack with 4 consumers, publish→live receipt p50/p99 at 1,000 msg/s; PostgreSQL',
+    help: MESSAGING_ENV_HELP,
     run: async (options) => (await import('./messaging.ts')).runMessagingBenchmark(options),
   },
   live: {
     summary: 'live video: capture→LL-HLS part fetchable, glass-to-glass in hls.js (LL and classic), CPU per stream (passthrough, 3-rung ladder), concurrent passthrough streams',
+    help: LIVE_ENV_HELP,
     run: async (options) => (await import('./live.ts')).runLiveBenchmark(options),
   },
 };
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(10)} ${s.summary}`);
-  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${BENCH_ENV_HELP}\n\n${FANOUT_ENV_HELP}\n\n${TIMELINE_ENV_HELP}\n\n${MESSAGING_ENV_HELP}\n\n${LIVE_ENV_HELP}\n`;
+  const helps = Object.values(SCENARIOS).flatMap((s) => (s.help ? [s.help] : []));
+  return `Usage: npm run bench -- <scenario>\n\nScenarios:\n${names.join('\n')}\n\n${[BENCH_ENV_HELP, ...helps].join('\n\n')}\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -65,7 +72,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
-  return scenario.run(options);
+  try {
+    return await scenario.run(options);
+  } catch (err) {
+    // A scenario reads its own settings first, before it starts anything.
+    if (!(err instanceof BenchOptionsError)) throw err;
+    process.stderr.write(`${err.message}\n\n${scenario.help ?? BENCH_ENV_HELP}\n`);
+    return 2;
+  }
 }
 
 // Ctrl-C: stop gateway children and drop scratch databases before leaving.

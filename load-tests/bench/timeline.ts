@@ -7,12 +7,12 @@ import { postgresBackends, startUsageMeter } from './fanout-meter.ts';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { machine } from './machine.ts';
-import { BenchOptionsError, type BenchOptions } from './options.ts';
+import type { BenchOptions } from './options.ts';
 import { startRedis } from './redis-process.ts';
 import { banner, format, markdownTable, textTable, type Table } from './report.ts';
 import { fillerText } from './seed.ts';
 import { createStorage, postgresServerVersion } from './storage.ts';
-import { readTimelineOptions, TIMELINE_ENV_HELP, type TimelineOptions } from './timeline-options.ts';
+import { readTimelineOptions, type TimelineOptions } from './timeline-options.ts';
 import { seedTimeline } from './timeline-seed.ts';
 import { requireWrk, runWrk } from './wrk.ts';
 
@@ -151,14 +151,8 @@ function checks(cached: Measurement, sql: Measurement, small: Measurement, large
 }
 
 export async function runTimelineBenchmark(options: BenchOptions): Promise<number> {
-  let to: TimelineOptions;
-  try {
-    to = readTimelineOptions(process.env);
-  } catch (err) {
-    if (!(err instanceof BenchOptionsError)) throw err;
-    process.stderr.write(`${err.message}\n\n${TIMELINE_ENV_HELP}\n`);
-    return 2;
-  }
+  // A BenchOptionsError leaves through run.ts, which prints it with this scenario's settings.
+  const to = readTimelineOptions(process.env);
   try {
     requireWrk();
   } catch (err) {
