@@ -17,38 +17,37 @@ afterAll(async () => {
   if (gw?.child.exitCode === null) gw.child.kill('SIGKILL');
 });
 
+/** The gateway's JSON log lines (of one stream). */
+function logLines(streamId?: string): Record<string, unknown>[] {
+  return gw.logs.flatMap((l) => {
+    try {
+      const j = JSON.parse(l) as Record<string, unknown>;
+      return streamId === undefined || j.streamId === streamId ? [j] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** The last JSON log line with this message (of this stream). */
-function logged(msg: string, streamId?: string): Record<string, unknown> | undefined {
-  return gw.logs
-    .map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return {};
-      }
-    })
-    .filter((j) => j.msg === msg && (streamId === undefined || j.streamId === streamId))
-    .pop();
+const logged = (msg: string, streamId?: string): Record<string, unknown> | undefined => logLines(streamId).filter((j) => j.msg === msg).pop();
+
+/** A new user's new stream (the API's answer to its creation). */
+async function newStream(api: ReturnType<typeof makeApi>, tag: string, title: string) {
+  const reg = await api('POST', '/v1/auth/register', { body: { handle: `${tag}${process.pid % 100000}`, email: `${tag}${process.pid}@example.test`, password: 'correct horse battery' } });
+  expect(reg.status).toBe(201);
+  const s = await api('POST', '/v1/streams', { token: reg.body.accessToken, body: { title } });
+  expect(s.status).toBe(201);
+  return s;
 }
 
 it('a broadcast that ends normally logs no error from its ffmpeg', async () => {
   const api = makeApi(gw.url);
-  const reg = await api('POST', '/v1/auth/register', { body: { handle: `end${process.pid % 100000}`, email: `e${process.pid}@example.test`, password: 'correct horse battery' } });
-  expect(reg.status).toBe(201);
-  const s = await api('POST', '/v1/streams', { token: reg.body.accessToken, body: { title: 'normal end' } });
-  expect(s.status).toBe(201);
+  const s = await newStream(api, 'end', 'normal end');
   const b = broadcast(`${s.body.ingest.rtmp}/${s.body.streamKey}`);
   await eventually(async () => (await api('GET', `/hls/${s.body.id}/source/index.m3u8`)).status === 200, 15_000, 'the playlist');
   await b.stop(); // the encoder closes its RTMP connection
-  const lines = () =>
-    gw.logs.flatMap((l) => {
-      try {
-        const j = JSON.parse(l) as Record<string, unknown>;
-        return j.streamId === s.body.id ? [j] : [];
-      } catch {
-        return [];
-      }
-    });
+  const lines = () => logLines(s.body.id);
   await eventually(() => lines().some((j) => j.msg === 'stream ended'), 15_000, 'the stream to end');
   const said = lines().filter((j) => j.msg === 'ffmpeg says');
   expect(said.filter((j) => (j.level as number) >= 50)).toEqual([]);
@@ -57,10 +56,7 @@ it('a broadcast that ends normally logs no error from its ffmpeg', async () => {
 
 it('a SIGKILLed gateway leaves no ffmpeg behind', async () => {
   const api = makeApi(gw.url);
-  const reg = await api('POST', '/v1/auth/register', { body: { handle: `orph${process.pid % 100000}`, email: `o${process.pid}@example.test`, password: 'correct horse battery' } });
-  expect(reg.status).toBe(201);
-  const s = await api('POST', '/v1/streams', { token: reg.body.accessToken, body: { title: 'orphan check' } });
-  expect(s.status).toBe(201);
+  const s = await newStream(api, 'orph', 'orphan check');
   caster = broadcast(`${s.body.ingest.rtmp}/${s.body.streamKey}`);
   const started = await eventually(() => logged('ffmpeg started', s.body.id), 15_000, 'ffmpeg to start');
   const pid = started.ffmpegPid as number;

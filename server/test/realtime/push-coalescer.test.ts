@@ -110,32 +110,32 @@ describe('PushCoalescer', () => {
         onError: () => {},
       });
       const push = (name: string) => c.push(() => emitted.push(name));
+      /** `rounds` windows with two pushes arriving in each (`<a>i`, `<b>i`); the length of the window after each. */
+      const pairs = (rounds: number, a: string, b: string): number[] => {
+        const lengths: number[] = [];
+        for (let i = 0; i < rounds; i++) {
+          push(`${a}${i}`);
+          push(`${b}${i}`);
+          vi.advanceTimersByTime(c.windowMs);
+          lengths.push(c.windowMs);
+        }
+        return lengths;
+      };
       /** Fully busy, two pushes arriving in every window: the window doubles up to the maximum. */
       const stretch = () => {
         load = 1;
         push('first');
-        for (let i = 0; c.windowMs < maxWindowMs; i++) {
-          push(`p${i}`);
-          push(`q${i}`);
-          vi.advanceTimersByTime(c.windowMs);
-        }
+        while (c.windowMs < maxWindowMs) pairs(1, 'p', 'q');
       };
-      return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push, stretch };
+      return { c, emitted, batches, closed, setLoad: (v: number) => (load = v), push, pairs, stretch };
     };
 
     it('doubles the window while the loop is busy and pushes arrive during it, up to the maximum, and halves it back when the loop has time', () => {
-      const { c, push, emitted, closed, setLoad } = loaded(10, 80);
+      const { c, push, pairs, emitted, closed, setLoad } = loaded(10, 80);
       setLoad(HIGH_LOAD);
       push('a'); // idle and not stretched: at once
       expect(emitted).toEqual(['a']);
-      const windows: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        push(`w${i}`);
-        push(`x${i}`);
-        vi.advanceTimersByTime(c.windowMs);
-        windows.push(c.windowMs);
-      }
-      expect(windows).toEqual([20, 40, 80, 80, 80]);
+      expect(pairs(5, 'w', 'x')).toEqual([20, 40, 80, 80, 80]);
       expect(emitted).toEqual(['a', 'w0', 'x0', 'w1', 'x1', 'w2', 'x2', 'w3', 'x3', 'w4', 'x4']);
       // Each window that closed with pushes waiting is reported with the length it had.
       expect(closed).toEqual([10, 20, 40, 80, 80]);
@@ -149,14 +149,7 @@ describe('PushCoalescer', () => {
 
       // The loop has time again: each window closing halves it, down to the base.
       setLoad(LOW_LOAD - 0.01);
-      const shrinking: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        push(`s${i}`);
-        push(`t${i}`);
-        vi.advanceTimersByTime(c.windowMs);
-        shrinking.push(c.windowMs);
-      }
-      expect(shrinking).toEqual([40, 20, 10, 10]);
+      expect(pairs(4, 's', 't')).toEqual([40, 20, 10, 10]);
     });
 
     it('stretches on a single push arriving during a busy window (staggered pushes), not on the one that opened it', () => {
