@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseInit, type InitInfo } from '../../media/src/hls/fmp4.ts';
 import { nextReload, parsePlaylist, reloadQuery, resolveUri, type MediaPlaylist } from '../lib/hls-playlist.ts';
 import { videoSampleCount, type FetchedMedia } from './live-clock.ts';
@@ -26,10 +27,19 @@ export interface ViewedPart extends FetchedMedia {
   independent: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function get(url: string, signal: AbortSignal): Promise<Response> {
   return fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) });
+}
+
+/** A media playlist as a player loads it; throws on any other status or a multivariant playlist. */
+async function loadMediaPlaylist(url: string, signal: AbortSignal): Promise<MediaPlaylist> {
+  const res = await get(url, signal);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${url} → ${res.status}: ${text.slice(0, 200)}`);
+  const p = parsePlaylist(text);
+  if (p.kind !== 'media') throw new Error(`${url} is not a media playlist`);
+  return p;
 }
 
 /** Every part a media playlist lists, in order, with its segment number. */
@@ -75,13 +85,8 @@ export class LlViewer {
     await this.decoder?.stop();
   }
 
-  private async load(url: string): Promise<MediaPlaylist> {
-    const res = await get(url, this.abort.signal);
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`${url} → ${res.status}: ${text.slice(0, 200)}`);
-    const p = parsePlaylist(text);
-    if (p.kind !== 'media') throw new Error(`${url} is not a media playlist`);
-    return p;
+  private load(url: string): Promise<MediaPlaylist> {
+    return loadMediaPlaylist(url, this.abort.signal);
   }
 
   private async run(): Promise<void> {
@@ -172,11 +177,7 @@ export class ClassicViewer {
       const began = Date.now();
       let wait = 1000;
       try {
-        const res = await get(this.playlistUrl, this.abort.signal);
-        const text = await res.text();
-        if (res.status !== 200) throw new Error(`${this.playlistUrl} → ${res.status}`);
-        const p = parsePlaylist(text);
-        if (p.kind !== 'media') throw new Error('not a media playlist');
+        const p = await loadMediaPlaylist(this.playlistUrl, this.abort.signal);
         const at = Date.now();
         let changed = false;
         for (const s of p.segments) {

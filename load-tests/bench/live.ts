@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FlockApi, type Session } from './api.ts';
 import { registerCleanup } from './cleanup.ts';
 import { freePort, startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
@@ -30,7 +31,8 @@ import { createStorage, type BenchStorage } from './storage.ts';
  */
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The slowest of some viewers' real-time rates; null when one of them could not tell. */
+const slowest = (rates: (number | null)[]): number | null => (rates.some((r) => r === null) ? null : Math.min(...(rates as number[])));
 const RESULTS_DIR = path.resolve(import.meta.dirname, '..', '..', 'bench-results');
 /** HLS_PART_MS / HLS_SEGMENT_MS: the gateway's defaults unless set in the bench's environment (to compare settings). */
 const HLS_PART_MS = process.env.HLS_PART_MS || '333';
@@ -284,8 +286,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
       const window = await stopCpu(classify(ladderGw, { encoders: [encoder], pushers: [], decoders: [] }));
       const to = Date.now();
       windows.push([w0, to]);
-      const rates = [source, ...others].map((v) => realtimeRate(v.arrivals.filter((a) => a.fetchableAt >= w0)));
-      const minRate = rates.some((r) => r === null) ? null : Math.min(...(rates as number[]));
+      const minRate = slowest([source, ...others].map((v) => realtimeRate(v.arrivals.filter((a) => a.fetchableAt >= w0))));
       cpuRows.push({ name: `ladder: source + ${renditions.length - 1} transcoded (${lo.ladder})`, window, streams: 1, rate: minRate });
       await sleep(1500);
       latencyRows.push({
@@ -360,7 +361,7 @@ export async function runLiveBenchmark(options: BenchOptions): Promise<number> {
         await sleep(1500);
         const probeSummary = summarize(fetchableLatencies(probeViewer.decoded, probeViewer.captures, w0, to));
         const rates = [probeViewer, ...pushers.map((p) => p.viewer)].map((v) => realtimeRate(v.arrivals.filter((a) => a.fetchableAt >= w0 && a.fetchableAt <= to)));
-        const minRate = rates.some((r) => r === null) ? null : Math.min(...(rates as number[]));
+        const minRate = slowest(rates);
         const behind = pushers.map((p) => {
           const lags = behindSchedule(p.viewer.arrivals);
           return summarize(lags.filter((_, i) => p.viewer.arrivals[i]!.fetchableAt >= w0 && p.viewer.arrivals[i]!.fetchableAt <= to)).p50;
