@@ -211,6 +211,15 @@ export const configSchema = z
     TWEET_LOCAL_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
     /** Tweet bodies a node keeps in process. */
     TWEET_LOCAL_CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
+    /**
+     * Standalone Redis and Sentinel: how long a node keeps a home-timeline page read in process
+     * (docs/timelines.md "Timeline reads in process"). Redis reports every change of the timeline's
+     * keys to the node at once (CLIENT TRACKING); this bounds a report lost to a silent network cut,
+     * and an active reader's timeline has its Redis TTL renewed this often. 0: off.
+     */
+    TIMELINE_LOCAL_CACHE_TTL_MS: int(0, 3_600_000).default(5_000),
+    /** Readers whose timeline pages a node keeps in process; the one stored longest ago goes first. */
+    TIMELINE_LOCAL_CACHE_MAX_USERS: int(0, 10_000_000).default(20_000),
     // ---- Demo web app (client SDK issue) ----
     /** Serve the demo web app at `/` (GET requests no API route answers). */
     SERVE_WEB_APP: bool.default(true),

@@ -43,8 +43,9 @@ import { Metrics } from './metrics.ts';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
-import { openRedisClients, type RedisClients } from './redis/open-redis.ts';
-import { redisTarget } from './redis/redis-target.ts';
+import type { Redis } from 'ioredis';
+import { openRedis, openRedisClients, type RedisClients } from './redis/open-redis.ts';
+import { redisTarget, type RedisTarget } from './redis/redis-target.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { opsRoutes, type ReadinessCheck } from './routes/ops-routes.ts';
 import { tweetRoutes } from './routes/tweet-routes.ts';
@@ -55,7 +56,9 @@ import { CachedHomeTimeline, type HomeTimelineReader } from './timeline/home-tim
 import { MemoryBodyCache } from './timeline/memory-body-cache.ts';
 import { MemoryTimelineCache } from './timeline/memory-timeline-cache.ts';
 import { RedisBodyCache } from './timeline/redis-body-cache.ts';
-import { RedisTimelineCache } from './timeline/redis-timeline-cache.ts';
+import { NearPages } from './timeline/near-pages.ts';
+import { RedisTimelineCache, userOfTimelineKey, type NearTimelines } from './timeline/redis-timeline-cache.ts';
+import { RedisTracking } from './timeline/redis-tracking.ts';
 import { SqlHomeTimeline } from './timeline/sql-home-timeline.ts';
 import type { TimelineCache } from './timeline/timeline-cache.ts';
 import { TWEET_KEY_PREFIX, TweetBodies } from './timeline/tweet-bodies.ts';
@@ -101,6 +104,37 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
     const redisAt = redisTarget(config);
     let redisClients: RedisClients | null = null;
     let clusterBus: ClusterBus | null = null;
+    /**
+     * Timeline pages in process (docs/timelines.md "Timeline reads in process"): standalone Redis
+     * and Sentinel, with the tweet bodies in process too (pages read without their bodies).
+     * Two more connections: the tracked reader and the subscriber Redis reports changes to.
+     */
+    const localTimelines = (target: RedisTarget): NearTimelines | undefined => {
+      if (target.mode === 'cluster' || config.TIMELINE_LOCAL_CACHE_TTL_MS === 0 || config.TIMELINE_LOCAL_CACHE_MAX_USERS === 0) return undefined;
+      if (config.TWEET_LOCAL_CACHE_TTL_MS === 0 || config.TWEET_LOCAL_CACHE_MAX_ENTRIES === 0) return undefined;
+      const onError = (client: string) => () => metrics.redisErrors.inc({ client });
+      const reader = openRedis(target, 'commands', log, onError('timeline-reader')) as Redis;
+      // RESP2: Redis then sends invalidations as pub/sub messages, which ioredis delivers (it drops RESP3 `invalidate` pushes).
+      const subscriber = openRedis(target, 'subscribe', log, onError('timeline-invalidations'), { protocol: 2, autoResubscribe: false }) as Redis;
+      const pages = new NearPages({ ttlMs: config.TIMELINE_LOCAL_CACHE_TTL_MS, maxUsers: config.TIMELINE_LOCAL_CACHE_MAX_USERS });
+      const tracking = new RedisTracking({
+        reader,
+        subscriber,
+        log,
+        onReady: (ready) => pages.setUsable(ready),
+        onInvalidate: (keys) => {
+          if (keys === null) return pages.clear();
+          const users = keys.map((k) => userOfTimelineKey(config.REDIS_KEY_PREFIX, k));
+          if (users.includes('all')) pages.clear();
+          else pages.drop(users);
+        },
+      });
+      closers.push(async () => {
+        tracking.close();
+        await Promise.all([reader, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+      });
+      return { reader, pages, onRead: (hit) => metrics.timelineLocalReads.inc({ result: hit ? 'hit' : 'miss' }) };
+    };
     if (redisAt) {
       const redis = openRedisClients(redisAt, log, (client) => metrics.redisErrors.inc({ client }));
       redisClients = redis;
@@ -111,7 +145,7 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()), critical: false });
       // The page read prefetches the cached bodies (standalone Redis: one round trip per page).
       const bodyKeyPrefix = RedisBodyCache.keyOf(config.REDIS_KEY_PREFIX, TWEET_KEY_PREFIX);
-      timelineCache = new RedisTimelineCache(redis.commands, config.REDIS_KEY_PREFIX, { ...timelineOptions, bodyKeyPrefix });
+      timelineCache = new RedisTimelineCache(redis.commands, config.REDIS_KEY_PREFIX, { ...timelineOptions, bodyKeyPrefix }, localTimelines(redisAt));
       bodyCache = new RedisBodyCache(redis.commands, config.REDIS_KEY_PREFIX, bodyOptions);
     } else {
       limiter = new MemoryRateLimiter();

@@ -82,6 +82,12 @@ export class Metrics {
     labelNames: ['path'] as const,
     registers: [this.registry],
   });
+  readonly timelineLocalReads = new Counter({
+    name: 'flock_timeline_local_reads_total',
+    help: 'Home-timeline cache reads of a node that keeps them in process: hit (no Redis round trip) or miss',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly timelineJobs = new Counter({
     name: 'flock_timeline_jobs_total',
     help: 'Fan-out jobs applied (done) or failed (retried later), by kind',

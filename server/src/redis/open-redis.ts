@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { clientRecipe, type RedisRole } from './redis-options.ts';
 import type { RedisTarget } from './redis-target.ts';
@@ -20,8 +20,8 @@ export interface RedisClients {
  * (of the client and, in a Cluster, of each node) are counted and logged at
  * most every 5 s, never thrown at the process.
  */
-export function openRedis(target: RedisTarget, role: RedisRole, log: Logger, onError: () => void): RedisClient {
-  const recipe = clientRecipe(target, role);
+export function openRedis(target: RedisTarget, role: RedisRole, log: Logger, onError: () => void, extra: RedisOptions = {}): RedisClient {
+  const recipe = clientRecipe(target, role, extra);
   const client =
     recipe.kind === 'cluster'
       ? new Cluster(recipe.nodes, recipe.options)

@@ -39,16 +39,20 @@ function authOptions(auth: RedisAuth): RedisOptions {
   };
 }
 
-/** Pure: how to build the client of a role for a target (unit-tested; `openRedis` does the I/O). */
-export function clientRecipe(target: RedisTarget, role: RedisRole): ClientRecipe {
+/**
+ * Pure: how to build the client of a role for a target (unit-tested; `openRedis` does the I/O).
+ * `extra`: options on top, for standalone and Sentinel (a Cluster's are its own).
+ */
+export function clientRecipe(target: RedisTarget, role: RedisRole, extra: RedisOptions = {}): ClientRecipe {
   switch (target.mode) {
     case 'standalone':
-      return { kind: 'redis', url: target.url, options: connectionOptions(role) };
+      return { kind: 'redis', url: target.url, options: { ...connectionOptions(role), ...extra } };
     case 'sentinel':
       return {
         kind: 'redis',
         options: {
           ...connectionOptions(role),
+          ...extra,
           ...authOptions(target),
           sentinels: target.sentinels.map((s) => ({ ...s })),
           name: target.name,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../redis/open-redis.ts';
+import type { NearPages } from './near-pages.ts';
 import { BODY_GUARD } from './redis-body-cache.ts';
 import { readSeparately, type CachedTimeline, type TimelineCache, type TimelineCacheOptions, type TimelinePageRead, type TimelineRange } from './timeline-cache.ts';
 
@@ -85,6 +86,21 @@ if n > 0 then
 end
 return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', global, bodies}`;
 
+// The page read of a node that keeps pages in process (NearPages), on its tracked reader
+// connection: READ_PAGE without the bodies (they are in process too), with every key it reads
+// declared, because Redis 7.0 tracks a script's declared keys (RedisTracking). The TTLs are renewed
+// first: the reader's own writes do not invalidate its pages (NOLOOP), and reads after them are
+// tracked whatever a Redis version does with writes inside a script.
+// KEYS z m epochKey · ARGV upper lower count ttl → as READ_PAGE, with no bodies
+const NEAR_READ_PAGE = `
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local global = redis.call('GET', KEYS[3]) or '0'
+local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
+if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return {false, global} end
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
+return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', global, ''}`;
+
 // Adds ids to the warm (or rebuilding) timelines among those of KEYS. On standalone Redis and
 // Sentinel one call covers up to ADD_MANY_USERS users: a small author's post adds its id to ~100
 // timelines before the response, and one script instead of one per timeline saves Redis the
@@ -155,8 +171,11 @@ redis.call('HSET', KEYS[2], 'version', ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
+type PageReply = [null, string] | [string[], string, string | null, string, string, string, string];
+
 type Scripted = RedisClient & {
-  flockTlReadPage(z: string, m: string, ...args: (string | number)[]): Promise<[null, string] | [string[], string, string | null, string, string, string, string]>;
+  flockTlReadPage(z: string, m: string, ...args: (string | number)[]): Promise<PageReply>;
+  flockTlNearReadPage(z: string, m: string, epoch: string, ...args: (string | number)[]): Promise<PageReply>;
   flockTlRead(z: string, m: string, ...args: (string | number)[]): Promise<[string[], string, string | null, string, string] | null>;
   flockTlAdd(z: string, m: string, ...args: (string | number)[]): Promise<number>;
   /** numKeys, then the keys, then ARGV. */
@@ -194,15 +213,40 @@ async function forEachChunk<T>(items: readonly T[], fn: (item: T) => Promise<unk
   for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(fn));
 }
 
+/**
+ * Whose pages a tracked key's invalidation concerns (RedisTracking reports key names): a user id,
+ * or 'all' for the large epoch (every page holds it) and for anything unexpected (dropped safely).
+ */
+export function userOfTimelineKey(prefix: string, key: string): string | 'all' {
+  const tl = `${prefix}tl:{`;
+  if (key.startsWith(tl)) {
+    const end = key.indexOf('}', tl.length);
+    if (end > tl.length) return key.slice(tl.length, end);
+  }
+  return 'all';
+}
+
+/**
+ * Pages kept in process (standalone Redis and Sentinel): `reader` is the connection whose reads
+ * Redis tracks (RedisTracking), `pages` what it keeps.
+ */
+export interface NearTimelines {
+  reader: RedisClient;
+  pages: NearPages;
+  onRead?: (hit: boolean) => void;
+}
+
 export class RedisTimelineCache implements TimelineCache {
   private readonly r: Scripted;
   private readonly bodyKeyPrefix: string | undefined;
   private readonly cluster: boolean;
+  private readonly near: (NearTimelines & { reader: Scripted }) | null;
 
   constructor(
     redis: RedisClient,
     private readonly prefix: string,
     private readonly opts: TimelineCacheOptions,
+    near?: NearTimelines,
   ) {
     redis.defineCommand('flockTlRead', { numberOfKeys: 2, lua: READ });
     redis.defineCommand('flockTlReadPage', { numberOfKeys: 2, lua: READ_PAGE });
@@ -218,6 +262,25 @@ export class RedisTimelineCache implements TimelineCache {
     // Prefetching reads keys of other slots, and so does adding to many timelines at once: not in a Cluster.
     this.cluster = redis instanceof Cluster;
     this.bodyKeyPrefix = this.cluster ? undefined : opts.bodyKeyPrefix;
+    if (near && !this.cluster && !(near.reader instanceof Cluster)) {
+      near.reader.defineCommand('flockTlNearReadPage', { numberOfKeys: 3, lua: NEAR_READ_PAGE });
+      this.near = { ...near, reader: near.reader as Scripted };
+    } else {
+      this.near = null;
+    }
+  }
+
+  /** What this node writes it forgets at once (and again when the write is done: a read under way meanwhile is not kept); Redis tells the other nodes. */
+  private async written<T>(userIds: readonly string[] | 'all', write: () => Promise<T>): Promise<T> {
+    const pages = this.near?.pages;
+    if (!pages) return write();
+    const forget = () => (userIds === 'all' ? pages.clear() : pages.drop(userIds));
+    forget();
+    try {
+      return await write();
+    } finally {
+      forget();
+    }
   }
 
   private keys(userId: string): [string, string] {
@@ -235,10 +298,33 @@ export class RedisTimelineCache implements TimelineCache {
   }
 
   async readPage(userId: string, range: TimelineRange, count: number, prefetch: number): Promise<TimelinePageRead> {
+    if (prefetch === 0 && this.near?.pages.usable) return this.nearPage(userId, range, count);
     if (this.bodyKeyPrefix === undefined) return readSeparately(this, userId, range, count);
-    const r = await this.r.flockTlReadPage(...this.keys(userId), ...bounds(range), count, this.opts.ttlMs, this.epochKey(), this.bodyKeyPrefix, prefetch);
+    return this.page(await this.r.flockTlReadPage(...this.keys(userId), ...bounds(range), count, this.opts.ttlMs, this.epochKey(), this.bodyKeyPrefix, prefetch), prefetch);
+  }
+
+  /** A page from process memory, or read on the tracked connection and kept (NearPages). */
+  private async nearPage(userId: string, range: TimelineRange, count: number): Promise<TimelinePageRead> {
+    const { pages, reader, onRead } = this.near!;
+    const [upper, lower] = bounds(range);
+    const query = `${upper} ${lower} ${count}`;
+    const hit = pages.get(userId, query);
+    onRead?.(hit !== undefined);
+    if (hit) return hit;
+    const guard = pages.begin(userId);
+    try {
+      const page = this.page(await reader.flockTlNearReadPage(...this.keys(userId), this.epochKey(), upper, lower, count, this.opts.ttlMs), 0);
+      pages.store(guard, query, page);
+      return page;
+    } finally {
+      pages.end(guard);
+    }
+  }
+
+  private page(r: PageReply, prefetch: number): TimelinePageRead {
     if (r[0] === null) return { state: null, epoch: r[1], bodies: null };
     const state = timeline([r[0], r[1], r[2], r[3], r[4]]);
+    if (prefetch === 0) return { state, epoch: r[5], bodies: null };
     const bodies = new Map<string, string | null>();
     const values = r[6].split('\n');
     for (let i = 0; i < Math.min(prefetch, state.ids.length); i++) {
@@ -260,17 +346,19 @@ export class RedisTimelineCache implements TimelineCache {
       await forEachChunk(userIds, (u) => this.r.flockTlAdd(...this.keys(u), ...args));
       return;
     }
-    const calls: Promise<number>[] = [];
-    for (let i = 0; i < userIds.length; i += ADD_MANY_USERS) {
-      const keys = userIds.slice(i, i + ADD_MANY_USERS).flatMap((u) => this.keys(u));
-      calls.push(this.r.flockTlAddMany(keys.length, ...keys, ...args));
-    }
-    await Promise.all(calls);
+    await this.written(userIds, async () => {
+      const calls: Promise<number>[] = [];
+      for (let i = 0; i < userIds.length; i += ADD_MANY_USERS) {
+        const keys = userIds.slice(i, i + ADD_MANY_USERS).flatMap((u) => this.keys(u));
+        calls.push(this.r.flockTlAddMany(keys.length, ...keys, ...args));
+      }
+      await Promise.all(calls);
+    });
   }
 
   async remove(userIds: readonly string[], ids: readonly string[]): Promise<void> {
     const members = ids.map(pad);
-    await forEachChunk(userIds, (u) => this.r.flockTlRemove(...this.keys(u), RedisTimelineCache.newVersion(), this.opts.ttlMs, ...members));
+    await this.written(userIds, () => forEachChunk(userIds, (u) => this.r.flockTlRemove(...this.keys(u), RedisTimelineCache.newVersion(), this.opts.ttlMs, ...members)));
   }
 
   async oldest(userId: string): Promise<string | null> {
@@ -279,12 +367,12 @@ export class RedisTimelineCache implements TimelineCache {
   }
 
   beginRebuild(userId: string): Promise<string> {
-    return this.r.flockTlBegin(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs);
+    return this.written([userId], () => this.r.flockTlBegin(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs));
   }
 
   async fill(userId: string, version: string, rebuilt: { ids: readonly string[]; floor: string | null; large: readonly string[]; largeEpoch: string }): Promise<boolean> {
     const floor = rebuilt.floor === null ? '' : pad(rebuilt.floor);
-    const done = await this.r.flockTlFill(
+    const done = await this.written([userId], () => this.r.flockTlFill(
       ...this.keys(userId),
       version,
       this.opts.capacity,
@@ -293,20 +381,20 @@ export class RedisTimelineCache implements TimelineCache {
       rebuilt.large.join(','),
       rebuilt.largeEpoch,
       ...rebuilt.ids.map(pad),
-    );
+    ));
     return done === 1;
   }
 
   async storeLarge(userId: string, version: string, large: readonly string[], largeEpoch: string): Promise<boolean> {
-    return (await this.r.flockTlStoreLarge(this.keys(userId)[1], version, large.join(','), largeEpoch)) === 1;
+    return (await this.written([userId], () => this.r.flockTlStoreLarge(this.keys(userId)[1], version, large.join(','), largeEpoch))) === 1;
   }
 
   async forgetLarge(userId: string): Promise<void> {
-    await this.r.flockTlForget(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs, '0');
+    await this.written([userId], () => this.r.flockTlForget(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs, '0'));
   }
 
   async evict(userId: string): Promise<void> {
-    await this.r.flockTlForget(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs, '1');
+    await this.written([userId], () => this.r.flockTlForget(...this.keys(userId), RedisTimelineCache.newVersion(), this.opts.ttlMs, '1'));
   }
 
   async largeEpoch(): Promise<string> {
@@ -314,7 +402,7 @@ export class RedisTimelineCache implements TimelineCache {
   }
 
   async bumpLargeEpoch(): Promise<void> {
-    await this.r.incr(this.epochKey());
+    await this.written('all', () => this.r.incr(this.epochKey()));
   }
 
   async close(): Promise<void> {

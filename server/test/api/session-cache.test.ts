@@ -167,6 +167,23 @@ describe('session and author caches across nodes', async () => {
     expect((await apiA('DELETE', `/v1/tweets/${id}`, { token: author.accessToken })).status).toBe(204);
     await within(1000, async () => (await items()).length === 0);
   });
+
+  it('a tweet fanned out by one node shows in a timeline page the other keeps in memory at once (Redis reports the change)', async () => {
+    const author = await register();
+    const reader = await register();
+    expect((await apiA('PUT', `/v1/users/${author.handle}/follow`, { token: reader.accessToken })).status).toBe(200);
+    const texts = async () => ((await apiB('GET', '/v1/timeline/home', { token: reader.accessToken })).body.items as { text: string }[]).map((t) => t.text);
+    const hits = async () => Number(/^flock_timeline_local_reads_total\{result="hit"\} (\d+)$/m.exec(await (await fetch(`${b.url}/metrics`)).text())?.[1] ?? 0);
+    // The first read rebuilds the cold timeline, the second keeps its page, the third is answered from memory.
+    expect(await texts()).toEqual([]);
+    expect(await texts()).toEqual([]);
+    const before = await hits();
+    expect(await texts()).toEqual([]);
+    expect(await hits()).toBe(before + 1);
+    // Node A fans the tweet out (in the request) into the timeline whose page B keeps.
+    expect((await apiA('POST', '/v1/tweets', { token: author.accessToken, body: { text: 'hello B' } })).status).toBe(201);
+    await within(1000, async () => (await texts())[0] === 'hello B');
+  });
 });
 
 describe('session cache without Redis', async () => {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPostgresDatabase } from '../../src/db/postgres-database.ts';
@@ -9,6 +9,7 @@ import { RedisTimelineCache } from '../../src/timeline/redis-timeline-cache.ts';
 import { TWEET_KEY_PREFIX } from '../../src/timeline/tweet-bodies.ts';
 import { deleteKeys, runPrefix } from '../support/redis-keys.ts';
 import { REDIS_URL, assertService, createTestDatabase, postgresAvailable, redisAvailable } from '../support/services.ts';
+import { trackedPages } from '../support/near-timelines.ts';
 import { checkHomeTimelineProperty } from './home-timeline.property.ts';
 
 const [pgUp, redisUp] = await Promise.all([postgresAvailable(), redisAvailable()]);
@@ -59,5 +60,28 @@ describe('home timeline on the Redis caches and PostgreSQL (scaled out)', () => 
       },
       { users: 150, numRuns: 2 },
     );
+  }, 180_000);
+
+  it('equals the SQL timeline when the reads go through another node that keeps timeline pages in process', async () => {
+    const readNode = trackedPages(PREFIX);
+    try {
+      await readNode.ready();
+      const opts = { capacity: 25, ttlMs: 600_000, bodyKeyPrefix: RedisBodyCache.keyOf(PREFIX, TWEET_KEY_PREFIX) };
+      await checkHomeTimelineProperty(
+        {
+          db,
+          timelineCache: new RedisTimelineCache(redis, PREFIX, opts),
+          readCache: new RedisTimelineCache(redis, PREFIX, opts, readNode.near),
+          settle: readNode.settle,
+          bodyCache: new RedisBodyCache(redis, PREFIX, { ttlMs: 600_000, guardMs: 10_000 }),
+          inProcess: true,
+        },
+        { users: 150, numRuns: 2 },
+      );
+      // The reads did come from memory (the property holds with pages kept).
+      expect(readNode.reads.hit).toBeGreaterThan(0);
+    } finally {
+      await readNode.close();
+    }
   }, 180_000);
 });

@@ -147,6 +147,39 @@ export function timelineCacheContract(open: (opts: TimelineCacheOptions) => Prom
       expect(await cache.oldest(u)).toBe(id(3));
     });
 
+    it('answers readPage (without bodies) as read and largeEpoch do, after every kind of write', async () => {
+      const u = user(1);
+      const same = async (step: string) => {
+        for (const [range, count] of [[{}, 3], [{ upTo: id(6) }, 2], [{ after: id(2) }, 10]] as const) {
+          // Twice: a store that keeps pages answers the second from memory.
+          for (let i = 0; i < 2; i++) {
+            const page = await cache.readPage(u, range, count, 0);
+            expect(page.state, `${step} ${JSON.stringify(range)}`).toEqual(await cache.read(u, range, count));
+            expect(page.epoch, step).toBe(await cache.largeEpoch());
+          }
+        }
+      };
+      await same('cold');
+      await warm(u, [id(5), id(3)], { large: [user(9)], largeEpoch: await cache.largeEpoch() });
+      await same('filled');
+      await cache.add([u], [id(7), id(6)]);
+      await same('added');
+      await cache.remove([u], [id(5)]);
+      await same('removed');
+      const v = (await cache.read(u, {}, 1))!.version;
+      await cache.forgetLarge(u);
+      await same('large forgotten');
+      await cache.storeLarge(u, (await cache.read(u, {}, 1))!.version, [user(8)], await cache.largeEpoch());
+      expect(v).not.toBe((await cache.read(u, {}, 1))!.version);
+      await same('large stored');
+      await cache.bumpLargeEpoch();
+      await same('epoch bumped');
+      await cache.evict(u);
+      await same('evicted');
+      await cache.beginRebuild(u);
+      await same('rebuilding');
+    });
+
     it('counts a global large epoch up', async () => {
       const before = BigInt(await cache.largeEpoch());
       await cache.bumpLargeEpoch();
