@@ -69,8 +69,14 @@ export interface CpuShares {
 }
 
 /** Starts metering (the server too, given its pid); the returned function stops and reports the shares since the start. */
-export async function startCpuMeter(serverPid: number | null): Promise<() => Promise<CpuShares>> {
-  const serverSeconds = () => (serverPid === null ? Promise.resolve(null) : processCpuSeconds(serverPid));
+export async function startCpuMeter(serverPid: number | readonly number[] | null): Promise<() => Promise<CpuShares>> {
+  // Several pids (the nodes of one system) add up; null when any cannot be read.
+  const pids = serverPid === null ? [] : typeof serverPid === 'number' ? [serverPid] : serverPid;
+  const serverSeconds = async (): Promise<number | null> => {
+    if (serverPid === null) return null;
+    const each = await Promise.all(pids.map(processCpuSeconds));
+    return each.some((s) => s === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
+  };
   const server0 = await serverSeconds();
   const host0 = await hostBusySeconds();
   const client0 = process.cpuUsage();

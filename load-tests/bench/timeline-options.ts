@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { BenchOptionsError, numberReader } from './options.ts';
 import type { TimelinePlan } from './timeline-seed.ts';
 
@@ -5,10 +6,13 @@ import type { TimelinePlan } from './timeline-seed.ts';
 export const TIMELINE_ENV_HELP = `Timeline scenario:
   BENCH_TIMELINE_CONNECTIONS   connections for the timeline reads (default 10)
   BENCH_TIMELINE_POST_CONNECTIONS  connections for the posts (default 4)
+  BENCH_TIMELINE_NODES         gateway nodes per read path, one per core (default: the cores, ${os.cpus().length} here)
   BENCH_TIMELINE_FOLLOWED      accounts the reader follows (default 1000)
   BENCH_TIMELINE_FOLLOWERS     followers of the large author (default 1000000)`;
 
 export interface TimelineOptions {
+  /** Gateway processes of each read path (cached, SQL), one per core as deployed: the GETs spread over them. */
+  nodes: number;
   readConnections: number;
   postConnections: number;
   plan: TimelinePlan;
@@ -18,6 +22,7 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
   const problems: string[] = [];
   const number = numberReader(env, problems);
   const options: TimelineOptions = {
+    nodes: number('BENCH_TIMELINE_NODES', os.cpus().length, 1),
     readConnections: number('BENCH_TIMELINE_CONNECTIONS', 10, 1),
     postConnections: number('BENCH_TIMELINE_POST_CONNECTIONS', 4, 1),
     plan: {
@@ -27,6 +32,7 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
       largeFollowers: number('BENCH_TIMELINE_FOLLOWERS', 1_000_000, 1),
     },
   };
+  if (options.readConnections < options.nodes) problems.push(`BENCH_TIMELINE_CONNECTIONS (${options.readConnections}) must be at least BENCH_TIMELINE_NODES (${options.nodes})`);
   if (problems.length > 0) throw new BenchOptionsError(problems);
   return options;
 }

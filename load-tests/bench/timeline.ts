@@ -49,13 +49,14 @@ interface Parties {
 
 async function measure(
   name: string,
-  gateway: GatewayProcess,
+  nodes: readonly GatewayProcess[],
   spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string } },
   options: BenchOptions,
   parties: Parties,
 ): Promise<Measurement> {
+  // POSTs go to the first node (their latency is the figure); GETs spread over every node.
   const load = {
-    url: gateway.url,
+    url: nodes[0]!.url,
     method: spec.method,
     headers: { authorization: `Bearer ${spec.session.accessToken}`, 'content-type': 'application/json' },
     expectStatus: spec.expectStatus,
@@ -66,13 +67,13 @@ async function measure(
   // two cores go to the gateway and its stores; POSTs (a new body each) with autocannon.
   const run = async (durationSeconds: number): Promise<{ result: LoadResult; wrkCpuSeconds: number | null }> => {
     if (spec.method === 'POST') return { result: await runLoad({ ...load, durationSeconds }), wrkCpuSeconds: 0 };
-    const r = await runWrk({ url: gateway.url, path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
+    const r = await runWrk({ url: nodes.map((g) => g.url), path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
     return { result: r, wrkCpuSeconds: r.cpuSeconds };
   };
   if (options.warmupSeconds > 0) await run(options.warmupSeconds);
   // The services' CPU (a backend that ends during the measurement counts from its last reading).
   const stopServices = await startUsageMeter({ servers: [], redis: parties.redisPid, clients: [], database: parties.backends });
-  const stopCpu = await startCpuMeter(gateway.pid);
+  const stopCpu = await startCpuMeter(nodes.map((g) => g.pid));
   const { result, wrkCpuSeconds } = await run(options.durationSeconds);
   const cpu = moveToClient(await stopCpu(), wrkCpuSeconds, result.durationSeconds);
   const services = await stopServices();
@@ -164,7 +165,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl) };
   progress(
     `timeline benchmark: reader follows ${to.plan.followedAuthors}, large author has ${to.plan.largeFollowers.toLocaleString('en-US')} followers; ` +
-      `${options.durationSeconds} s per measurement after ${options.warmupSeconds} s warm-up; ${to.readConnections} read / ${to.postConnections} post connections; ` +
+      `${options.durationSeconds} s per measurement after ${options.warmupSeconds} s warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
       `${host.cpus} × ${host.cpuModel}, PostgreSQL ${host.postgres ?? 'unreachable'}`,
   );
   const storage = await createStorage('postgres', options);
@@ -174,18 +175,26 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   try {
     // No media service: it is not measured, and two in-process ones would both want RTMP port 1935.
     const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws', MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } as const;
-    const cachedGw = await startGatewayProcess({ env: { ...env, NODE_ID: '1' } });
-    gateways.push(cachedGw);
-    const sqlGw = await startGatewayProcess({ env: { ...env, NODE_ID: '2', TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } });
-    gateways.push(sqlGw);
+    // Each read path on `nodes` gateway processes (one per core, as deployed behind a load balancer).
+    const cachedNodes: GatewayProcess[] = [];
+    const sqlNodes: GatewayProcess[] = [];
+    for (let i = 0; i < to.nodes; i++) {
+      cachedNodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + i) } }));
+      gateways.push(cachedNodes[i]!);
+      sqlNodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + to.nodes + i), TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } }));
+      gateways.push(sqlNodes[i]!);
+    }
+    const cachedGw = cachedNodes[0]!;
     const api = new FlockApi(cachedGw.url);
     const seed = await seedTimeline(api, storage.env.DATABASE_URL!, to.plan, progress);
 
     // Both paths answer the same page before anything is measured.
-    const viaCache = await api.homeTimeline(seed.reader, PAGE);
-    const viaSql = await new FlockApi(sqlGw.url).homeTimeline(seed.reader, PAGE);
-    if (JSON.stringify(viaCache) !== JSON.stringify(viaSql) || viaCache.length !== PAGE) {
-      throw new Error(`the cached and the SQL home timelines differ (${viaCache.length} vs ${viaSql.length} tweets)`);
+    const viaSql = await new FlockApi(sqlNodes[0]!.url).homeTimeline(seed.reader, PAGE);
+    for (const node of [...cachedNodes, ...sqlNodes]) {
+      const page = await new FlockApi(node.url).homeTimeline(seed.reader, PAGE);
+      if (JSON.stringify(page) !== JSON.stringify(viaSql) || page.length !== PAGE) {
+        throw new Error(`the home timelines of ${node.url} and the first SQL node differ (${page.length} vs ${viaSql.length} tweets)`);
+      }
     }
 
     const home = { method: 'GET' as const, session: seed.reader, connections: to.readConnections, expectStatus: 200, next: () => ({ path: `/v1/timeline/home?limit=${PAGE}` }) };
@@ -200,17 +209,22 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     backends = await postgresBackends(options.postgresAdminUrl, new URL(storage.env.DATABASE_URL!).pathname.slice(1));
     const parties: Parties = { backends: backends.pids, redisPid: redis.pid };
     const measurements = [
-      await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors})`, cachedGw, home, options, parties),
-      await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors})`, sqlGw, home, options, parties),
-      await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, cachedGw, post(seed.small), options, parties),
-      await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, cachedGw, post(seed.large), options, parties),
+      await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, cachedNodes, home, options, parties),
+      await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, home, options, parties),
+      await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], post(seed.small), options, parties),
+      await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, [cachedGw], post(seed.large), options, parties),
     ];
     const [cached, sql, small, large] = measurements as [Measurement, Measurement, Measurement, Measurement];
-    // Where the cached gateway's pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
-    const readPaths = Object.fromEntries(
-      [...(await (await fetch(`${cachedGw.url}/metrics`)).text()).matchAll(/^flock_timeline_reads_total\{path="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]),
-    );
-    progress(`  cached gateway's timeline pages by source: ${JSON.stringify(readPaths)}`);
+    // Where the cached gateways' pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
+    const readPaths: Record<string, number> = {};
+    for (const node of cachedNodes) {
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      for (const m of text.matchAll(/^flock_timeline_(reads|local_reads)_total\{(?:path|result)="(\w+)"\} (\d+)$/gm)) {
+        const key = m[1] === 'reads' ? m[2]! : `in process: ${m[2]!}`;
+        readPaths[key] = (readPaths[key] ?? 0) + Number(m[3]);
+      }
+    }
+    progress(`  cached gateways' timeline pages by source: ${JSON.stringify(readPaths)}`);
     const targetChecks = checks(cached, sql, small, large, to.plan);
     const problems = gateways.flatMap((g) => g.problems());
 

@@ -1,5 +1,25 @@
--- wrk's done() hook for load-tests/bench/wrk.ts: one JSON line with the exact figures
--- (latencies in microseconds from wrk's own histogram) instead of wrk's rounded text report.
+-- wrk hooks for load-tests/bench/wrk.ts.
+--
+-- setup(): with FLOCK_WRK_ADDRS ("host:port,host:port,…"), thread i connects to the i-th address
+-- (wrk runs one thread per address), so one run spreads its connections over several nodes.
+local addrs = nil
+local threads = 0
+setup = function(thread)
+  local list = os.getenv("FLOCK_WRK_ADDRS")
+  if list == nil or list == "" then return end
+  if addrs == nil then
+    addrs = {}
+    for hostport in string.gmatch(list, "[^,]+") do
+      local host, port = string.match(hostport, "^(.+):(%d+)$")
+      table.insert(addrs, wrk.lookup(host, port)[1])
+    end
+  end
+  threads = threads + 1
+  thread.addr = addrs[((threads - 1) % #addrs) + 1]
+end
+
+-- done(): one JSON line with the exact figures (latencies in microseconds from wrk's own
+-- histogram) instead of wrk's rounded text report.
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

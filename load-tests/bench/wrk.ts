@@ -12,8 +12,11 @@ import type { LoadResult } from './load.ts';
  */
 
 export interface WrkSpec {
-  /** Base URL of the server, e.g. http://127.0.0.1:41234 */
-  url: string;
+  /**
+   * Base URL of the server, e.g. http://127.0.0.1:41234; several (nodes serving the same route):
+   * one wrk thread per URL, the connections split evenly between them, one report for all.
+   */
+  url: string | readonly string[];
   path: string;
   headers: Record<string, string>;
   durationSeconds: number;
@@ -55,17 +58,21 @@ interface WrkReport {
 }
 
 /**
- * Runs wrk with one thread (the gateway under test is one event loop; one wrk thread drives tens
- * of thousands of requests per second). Errors are wrk's: socket errors, timeouts, and responses
- * with a status of 400 or above (wrk does not count statuses one by one).
+ * Runs wrk with one thread per server (a gateway node is one event loop; one wrk thread drives
+ * tens of thousands of requests per second). Errors are wrk's: socket errors, timeouts, and
+ * responses with a status of 400 or above (wrk does not count statuses one by one).
  */
 export async function runWrk(spec: WrkSpec): Promise<WrkResult> {
-  const args = ['-t', '1', '-c', String(spec.connections), '-d', `${spec.durationSeconds}s`, '--timeout', '10s', '-s', REPORT];
+  const urls = typeof spec.url === 'string' ? [spec.url] : spec.url;
+  if (urls.length === 0 || spec.connections < urls.length) throw new Error(`wrk needs a URL and at least one connection per URL (${urls.length} URLs, ${spec.connections} connections)`);
+  const args = ['-t', String(urls.length), '-c', String(spec.connections), '-d', `${spec.durationSeconds}s`, '--timeout', '10s', '-s', REPORT];
   for (const [k, v] of Object.entries(spec.headers)) args.push('-H', `${k}: ${v}`);
-  args.push(new URL(spec.path, spec.url).toString());
+  args.push(new URL(spec.path, urls[0]).toString());
+  // The script's setup() points thread i at the i-th address (wrk connects each thread to one).
+  const addresses = urls.map((u) => new URL(u).host).join(',');
   const cpu0 = await childrenCpuSeconds();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOCK_WRK_ADDRS: addresses } });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

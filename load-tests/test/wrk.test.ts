@@ -33,8 +33,10 @@ describe('wrk load generator (timeline benchmark GETs)', () => {
     let server: http.Server;
     let url: string;
     const seen: { path: string; auth: string | undefined }[] = [];
+    let served = 0;
     beforeAll(async () => {
       server = http.createServer((req, res) => {
+        served++;
         if (seen.length < 5) seen.push({ path: req.url ?? '', auth: req.headers.authorization });
         res.writeHead(req.url?.startsWith('/missing') ? 404 : 200, { 'content-type': 'application/json' }).end('{"ok":true}');
       });
@@ -55,6 +57,28 @@ describe('wrk load generator (timeline benchmark GETs)', () => {
       expect(r.cpuSeconds).not.toBeNull();
       expect(r.cpuSeconds!).toBeGreaterThan(0);
       expect(seen[0]).toEqual({ path: '/v1/x?limit=20', auth: 'Bearer t0k' });
+    });
+
+    it('spreads its connections over several servers, one thread each, in one report', async () => {
+      const second = http.createServer((req, res) => {
+        hits.second++;
+        res.writeHead(200).end('{}');
+      });
+      const hits = { second: 0 };
+      await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+      try {
+        const before = served;
+        const other = `http://127.0.0.1:${(second.address() as AddressInfo).port}`;
+        const r = await runWrk({ url: [url, other], path: '/v1/y', headers: {}, connections: 2, durationSeconds: 1 });
+        expect(r.errors).toBe(0);
+        // Both servers answered, and the report counts both.
+        expect(hits.second).toBeGreaterThan(50);
+        expect(served - before).toBeGreaterThan(50);
+        expect(r.responses).toBeGreaterThanOrEqual(0.95 * (hits.second + served - before));
+        await expect(runWrk({ url: [url, other], path: '/', headers: {}, connections: 1, durationSeconds: 1 })).rejects.toThrow(/one connection per URL/);
+      } finally {
+        await new Promise<void>((r) => second.close(() => r()));
+      }
     });
 
     it('counts error statuses as errors', async () => {

@@ -89,12 +89,17 @@ return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', glob
 // The page read of a node that keeps pages in process (NearPages), on its tracked reader
 // connection: READ_PAGE without the bodies (they are in process too), with every key it reads
 // declared, because Redis 7.0 tracks a script's declared keys (RedisTracking). The TTLs are renewed
-// first: the reader's own writes do not invalidate its pages (NOLOOP), and reads after them are
-// tracked whatever a Redis version does with writes inside a script.
+// only once half of them has passed: a renewal is a write, which Redis reports to every other node
+// keeping this user's pages (two nodes renewing on every read would drop each other's pages in
+// turn, forever). It comes first: the reader's own writes do not invalidate its pages (NOLOOP), and
+// the reads after them are tracked whatever a Redis version does with writes inside a script.
 // KEYS z m epochKey · ARGV upper lower count ttl → as READ_PAGE, with no bodies
 const NEAR_READ_PAGE = `
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local half = tonumber(ARGV[4]) / 2
+for i = 1, 2 do
+  local left = redis.call('PTTL', KEYS[i])
+  if left >= 0 and left < half then redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+end
 local global = redis.call('GET', KEYS[3]) or '0'
 local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
 if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return {false, global} end

@@ -40,6 +40,11 @@ interface SplitBody {
   id: string;
   authorId: string;
   tail: string;
+  /**
+   * The tweet's JSON as last spliced, with the author summary object it was spliced with: the
+   * same body with the same summary (both immutable, replaced on change) gives the same text.
+   */
+  spliced?: { author: UserSummary; json: string };
 }
 
 /**
@@ -219,7 +224,9 @@ export class TweetBodies {
     const out = new Map<string, string>();
     for (const b of bodies) {
       const author = authors.get(b.authorId);
-      if (author) out.set(b.id, `{"id":"${b.id}","author":${this.authorJson(author)},${b.tail}`);
+      if (!author) continue;
+      if (b.spliced?.author !== author) b.spliced = { author, json: `{"id":"${b.id}","author":${this.authorJson(author)},${b.tail}` };
+      out.set(b.id, b.spliced.json);
     }
     return out;
   }

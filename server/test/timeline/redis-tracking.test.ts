@@ -107,7 +107,7 @@ describe('RedisTimelineCache with pages kept in process (CLIENT TRACKING)', () =
     expect((await nodeA.readPage(v, {}, 5, 0)).epoch).toBe(String(Number(e0) + 1));
   });
 
-  it('renews the TTL of the keys it reads', async () => {
+  it('renews the TTL of the keys it reads once half of it has passed, and only then (a renewal drops other nodes\u2019 pages)', async () => {
     const short = new RedisTimelineCache(client(), PREFIX, { capacity: 10, ttlMs: 30_000 }, a.near);
     const u = user();
     await warm(nodeB, u, ['1']);
@@ -115,6 +115,29 @@ describe('RedisTimelineCache with pages kept in process (CLIENT TRACKING)', () =
     await a.settle();
     await short.readPage(u, {}, 5, 0);
     expect(await other.pttl(`${PREFIX}tl:{${u}}`)).toBeGreaterThan(5_000);
+    await other.pexpire(`${PREFIX}tl:{${u}}`, 20_000);
+    await a.settle();
+    await short.readPage(u, {}, 5, 0);
+    expect(await other.pttl(`${PREFIX}tl:{${u}}`)).toBeLessThanOrEqual(20_000);
+  });
+
+  it('two nodes reading the same timeline keep their pages (reads do not drop each other\u2019s)', async () => {
+    const b = trackedPages(PREFIX);
+    try {
+      await b.ready();
+      const nodeB2 = new RedisTimelineCache(other, PREFIX, OPTS, b.near);
+      const u = user();
+      await warm(nodeB, u, ['1']);
+      const before = { a: a.reads.miss, b: b.reads.miss };
+      for (let i = 0; i < 5; i++) {
+        await nodeA.readPage(u, {}, 5, 0);
+        await nodeB2.readPage(u, {}, 5, 0);
+        await Promise.all([a.settle(), b.settle()]);
+      }
+      expect({ a: a.reads.miss - before.a, b: b.reads.miss - before.b }).toEqual({ a: 1, b: 1 });
+    } finally {
+      await b.close();
+    }
   });
 
   const kill = async (name: string, connection: Redis) => {
