@@ -185,10 +185,12 @@ export const configSchema = z
     TIMELINE_FANOUT_POLL_MS: int(10, 600_000).default(1000),
     /**
      * Fan-out jobs that write at most this many timelines run in the request, right after the
-     * commit and after the live push is sent, so followers read a new tweet at once; bigger
-     * fan-outs run in the background worker (the POST does not wait for them).
+     * commit and after the live push is sent; bigger ones run in the background worker, woken at
+     * once (the POST does not wait for them, and the author's own timeline is still written in the
+     * request). The default 1 keeps one-timeline jobs (follow, unfollow, a large author's post) in
+     * the request and sends every follower fan-out to the worker (docs/timelines.md "Fan-out").
      */
-    TIMELINE_FANOUT_INLINE_MAX: int(0, 1_000_000_000).default(1000),
+    TIMELINE_FANOUT_INLINE_MAX: int(0, 1_000_000_000).default(1),
     /** Fan-out jobs claimed per transaction. */
     TIMELINE_FANOUT_BATCH: int(1, 10_000).default(100),
     /**

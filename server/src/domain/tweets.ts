@@ -83,7 +83,7 @@ export class TweetService {
     for (const n of notes) this.d.events.emit('notification:created', n);
     // After the live push is under way: the parent's reply count, and the fan-out (see TimelineJobRunner).
     if (replyTo) await this.d.bodies.changedTweets([replyTo]);
-    await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers));
+    await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers), { userId: authorId, tweetId: id });
     await this.foldCount(authorId);
     return tweet;
   }

@@ -61,10 +61,19 @@ export class FanoutWorker implements TimelineJobRunner {
     this.schedule(0);
   }
 
-  async afterCommit(jobIds: readonly string[], audience: number): Promise<void> {
-    if (!this.d.options.enabled || jobIds.length === 0) return;
-    if (audience > this.d.options.inlineMax) {
+  async afterCommit(jobIds: readonly string[], audience: number, own?: { userId: string; tweetId: string }): Promise<void> {
+    if (jobIds.length === 0) return;
+    // Jobs for the background: this node's worker (woken now), or another node's when it has none.
+    if (!this.d.options.enabled || audience > this.d.options.inlineMax) {
       this.wake();
+      if (own) {
+        try {
+          await this.d.cache.add([own.userId], [own.tweetId]);
+        } catch (err) {
+          // The job adds it too; until it runs, the author's page comes from the cache without it.
+          this.d.log.warn({ err: (err as Error).message }, "adding a tweet to its author's timeline failed; the fan-out job adds it");
+        }
+      }
       return;
     }
     try {
@@ -110,6 +119,20 @@ export class FanoutWorker implements TimelineJobRunner {
     this.timer.unref();
   }
 
+  /**
+   * Resolves once every job due now is applied, by this call or by the background run under way
+   * (whose claimed jobs `drain` would skip): what a reader needs before expecting a fan-out done.
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      if (this.running) {
+        await this.running;
+        continue;
+      }
+      if ((await this.runBatch()) === 0 && !this.running) return;
+    }
+  }
+
   /** Runs batches until no job is due. */
   async drain(): Promise<void> {
     while (!this.stopped && (await this.runBatch()) > 0);
@@ -138,24 +161,57 @@ export class FanoutWorker implements TimelineJobRunner {
         await tx.query(`SELECT ${postsOnly ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(7310432, hashtext($1))`, [a]);
       }
       const done: string[] = [];
-      for (const job of jobs) {
+      const outcome = async (group: readonly JobRow[], work: () => Promise<void>): Promise<void> => {
         try {
-          await this.apply(tx, job);
-          done.push(job.id);
-          this.d.onJob(job.kind, 'done');
+          await work();
+          for (const job of group) {
+            done.push(job.id);
+            this.d.onJob(job.kind, 'done');
+          }
         } catch (err) {
-          this.d.onJob(job.kind, 'failed');
-          const attempts = job.attempts + 1;
-          this.d.log.warn({ err: (err as Error).message, job: job.id, kind: job.kind, attempts }, 'timeline job failed; will retry');
-          await tx.query(
-            `UPDATE timeline_jobs SET attempts = $2, last_error = $3, run_after = now() + $4 * interval '1 millisecond' WHERE id = $1`,
-            [job.id, attempts, (err as Error).message.slice(0, 500), retryDelayMs(attempts)],
-          );
+          for (const job of group) await this.failed(tx, job, err);
         }
+      };
+      // Posts of one author reach the same timelines: one liveness query for the batch, and per
+      // author one followers query and one add of all their live tweets. Under load the worker
+      // claims several posts of an author at once, and each timeline is written once for them all.
+      // (Posts commute with the batch's other jobs: every job reads the follow graph as it is now.)
+      const posts = jobs.filter((j) => j.kind === 'post');
+      if (posts.length > 0) {
+        const live = new Set(
+          (await tx.query<{ id: string }>('SELECT id FROM tweets WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL', [posts.map((j) => j.tweet_id)])).map((r) => r.id),
+        );
+        for (const author of new Set(posts.map((j) => j.author_id))) {
+          const group = posts.filter((j) => j.author_id === author);
+          // A deleted tweet is skipped: its delete job has it covered.
+          const ids = group.map((j) => j.tweet_id!).filter((id) => live.has(id));
+          await outcome(group, async () => {
+            if (ids.length > 0) await this.d.cache.add(await this.readers(tx, author), ids);
+          });
+        }
+      }
+      for (const job of jobs) {
+        const { kind } = job;
+        if (kind !== 'post') await outcome([job], () => this.apply(tx, { ...job, kind }));
       }
       if (done.length > 0) await tx.query('DELETE FROM timeline_jobs WHERE id = ANY($1::bigint[])', [done]);
       return jobs.length;
     });
+  }
+
+  private async failed(tx: Queryable, job: JobRow, err: unknown): Promise<void> {
+    this.d.onJob(job.kind, 'failed');
+    const attempts = job.attempts + 1;
+    this.d.log.warn({ err: (err as Error).message, job: job.id, kind: job.kind, attempts }, 'timeline job failed; will retry');
+    await tx.query(
+      `UPDATE timeline_jobs SET attempts = $2, last_error = $3, run_after = now() + $4 * interval '1 millisecond' WHERE id = $1`,
+      [job.id, attempts, (err as Error).message.slice(0, 500), retryDelayMs(attempts)],
+    );
+  }
+
+  /** The timelines an author's tweets go to: their own, plus their followers' unless they are merged at read time. */
+  private async readers(tx: Queryable, authorId: string): Promise<string[]> {
+    return (await this.isLarge(tx, authorId)) ? [authorId] : [authorId, ...(await this.followers(tx, authorId))];
   }
 
   private async isLarge(tx: Queryable, authorId: string): Promise<boolean> {
@@ -171,22 +227,14 @@ export class FanoutWorker implements TimelineJobRunner {
     return (await tx.query('SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = $2', [followerId, authorId])).length > 0;
   }
 
-  private async apply(tx: Queryable, job: JobRow): Promise<void> {
+  /** One job of any kind but a post (posts are applied per author, in claimAndApply). */
+  private async apply(tx: Queryable, job: JobRow & { kind: Exclude<JobRow['kind'], 'post'> }): Promise<void> {
     const { cache } = this.d;
     const a = job.author_id;
     switch (job.kind) {
-      case 'post': {
-        const live = await tx.query('SELECT 1 FROM tweets WHERE id = $1 AND deleted_at IS NULL', [job.tweet_id]);
-        if (live.length === 0) return; // deleted before its fan-out: the delete job has it covered
-        const readers = (await this.isLarge(tx, a)) ? [a] : [a, ...(await this.followers(tx, a))];
-        await cache.add(readers, [job.tweet_id!]);
+      case 'delete':
+        await cache.remove(await this.readers(tx, a), [job.tweet_id!]);
         return;
-      }
-      case 'delete': {
-        const readers = (await this.isLarge(tx, a)) ? [a] : [a, ...(await this.followers(tx, a))];
-        await cache.remove(readers, [job.tweet_id!]);
-        return;
-      }
       case 'follow': {
         const u = job.follower_id!;
         if (!(await this.following(tx, u, a))) return; // unfollowed since: the unfollow job cleans up

@@ -26,11 +26,14 @@ export async function enqueueTimelineJob(tx: Queryable, ids: IdGenerator, job: T
 
 /**
  * Applies jobs right after their commit. `audience` is how many timelines they touch: small
- * jobs run in the request (so a writer reads their own write), big ones in the background.
- * Never throws: a job that fails here stays in the outbox and is retried by the worker.
+ * jobs (TIMELINE_FANOUT_INLINE_MAX) run in the request, big ones in the background. `own`: a new
+ * tweet whose author must read it at once; when its jobs go to the background, the request still
+ * adds it to the author's own timeline (the job adds it again: adds are idempotent, and a crash in
+ * between loses nothing, the job being committed). Never throws: a job that fails here stays in
+ * the outbox and is retried by the worker.
  */
 export interface TimelineJobRunner {
-  afterCommit(jobIds: readonly string[], audience: number): Promise<void>;
+  afterCommit(jobIds: readonly string[], audience: number, own?: { userId: string; tweetId: string }): Promise<void>;
 }
 
 /**

@@ -627,6 +627,8 @@ export function defineApiSuite(storage: Storage, transport: TransportName): void
           await post(stranger, 'not for reader');
           const b = await post(reader, 'b');
           const c = await post(w2, 'c');
+          // Followers' timelines are written after the POST answers (docs/timelines.md "Fan-out").
+          await t.fanout();
           const home = await api('GET', '/v1/timeline/home', { token: reader.accessToken });
           expect(home.body.items.map((x: { id: string }) => x.id)).toEqual([c, b, a]);
           expect(home.body.next).toBeNull();
@@ -634,6 +636,7 @@ export function defineApiSuite(storage: Storage, transport: TransportName): void
           const d = await post(w1, 'd');
           const gone = await post(w2, 'gone');
           await api('DELETE', `/v1/tweets/${gone}`, { token: w2.accessToken });
+          await t.fanout();
           const catchUp = await api('GET', `/v1/timeline/home?since_id=${c}`, { token: reader.accessToken });
           expect(catchUp.body.items.map((x: { id: string }) => x.id)).toEqual([d]);
 

@@ -20,6 +20,8 @@ export interface TestGateway {
   gw: Gateway;
   url: string;
   api: Api;
+  /** Waits until the followers' fan-out of every write so far is applied (it runs after the response). */
+  fanout(): Promise<void>;
   /** Registers a user with a unique handle (prefix + counter). */
   register(prefix?: string, extra?: Record<string, unknown>): Promise<TestUser>;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startTestGateway(
     gw,
     url: gw.url,
     api,
+    fanout: () => gw.timelines.worker.settle(),
     async register(prefix = 'u', extra = {}) {
       const handle = `${prefix.slice(0, 4)}${run}_${n++}`;
       if (handle.length > 15) throw new Error(`test handle too long: ${handle}`);

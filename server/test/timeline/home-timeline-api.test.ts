@@ -22,7 +22,10 @@ describe('home timeline over HTTP: pagination under concurrent writes, changes s
     expect(r.status).toBe(201);
     return r.body.id as string;
   };
+  // Followers' timelines are written after each POST answers (docs/timelines.md "Fan-out"): a
+  // page is read once the fan-out of every write before it is applied.
   const page = async (u: TestUser, query: string) => {
+    await t.fanout();
     const r = await t.api('GET', `/v1/timeline/home?${query}`, { token: u.accessToken });
     expect(r.status).toBe(200);
     return r.body as { items: { id: string }[]; next: string | null };
@@ -85,5 +88,34 @@ describe('home timeline over HTTP: pagination under concurrent writes, changes s
 
     await t.api('DELETE', `/v1/tweets/${id}`, { token: author.accessToken });
     expect(await inHome()).toBeUndefined();
+  });
+});
+
+describe('home timeline over HTTP: a post answers before its followers\u2019 fan-out', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    // No worker on this node: the jobs wait in the outbox until the test applies them.
+    t = await startTestGateway('pglite', 'node', { TIMELINE_FANOUT_WORKER: 'false' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('the author reads the tweet at once; followers once the fan-out job has run', async () => {
+    const author = await t.register('fa');
+    const follower = await t.register('ff');
+    expect((await t.api('PUT', `/v1/users/${author.handle}/follow`, { token: follower.accessToken })).status).toBe(200);
+    const home = async (u: TestUser) => ((await t.api('GET', '/v1/timeline/home', { token: u.accessToken })).body.items as { id: string }[]).map((x) => x.id);
+    // Both timelines warm (rebuilt from SQL now), so what follows comes from the cache.
+    expect(await home(author)).toEqual([]);
+    expect(await home(follower)).toEqual([]);
+    await t.gw.timelines.worker.drain(); // the follow's job
+    const r = await t.api('POST', '/v1/tweets', { token: author.accessToken, body: { text: 'mine first' } });
+    expect(r.status).toBe(201);
+    expect(await home(author)).toEqual([r.body.id]);
+    expect(await home(follower)).toEqual([]);
+    expect(await t.gw.timelines.worker.runBatch()).toBe(1);
+    expect(await home(follower)).toEqual([r.body.id]);
+    expect(await home(author)).toEqual([r.body.id]);
   });
 });
