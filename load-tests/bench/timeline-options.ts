@@ -7,6 +7,8 @@ export const TIMELINE_ENV_HELP = `Timeline scenario:
   BENCH_TIMELINE_CONNECTIONS   connections for the timeline reads (default 10)
   BENCH_TIMELINE_POST_CONNECTIONS  connections for the posts (default 4)
   BENCH_TIMELINE_NODES         gateway nodes per read path, one per core (default: the cores, ${os.cpus().length} here)
+  BENCH_TIMELINE_PACE_MS       the cached GETs again, each connection waiting this long between requests,
+                               for the p99 below saturation (default 1; 0 = no paced run, p99 at saturation)
   BENCH_TIMELINE_FOLLOWED      accounts the reader follows (default 1000)
   BENCH_TIMELINE_FOLLOWERS     followers of the large author (default 1000000)`;
 
@@ -14,6 +16,8 @@ export interface TimelineOptions {
   /** Gateway processes of each read path (cached, SQL), one per core as deployed: the GETs spread over them. */
   nodes: number;
   readConnections: number;
+  /** Paced cached GETs: ms each connection waits between requests; 0 = none. */
+  paceMs: number;
   postConnections: number;
   plan: TimelinePlan;
 }
@@ -24,6 +28,7 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
   const options: TimelineOptions = {
     nodes: number('BENCH_TIMELINE_NODES', os.cpus().length, 1),
     readConnections: number('BENCH_TIMELINE_CONNECTIONS', 10, 1),
+    paceMs: number('BENCH_TIMELINE_PACE_MS', 1, 0),
     postConnections: number('BENCH_TIMELINE_POST_CONNECTIONS', 4, 1),
     plan: {
       followedAuthors: number('BENCH_TIMELINE_FOLLOWED', 1000, 1),

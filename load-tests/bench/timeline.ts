@@ -50,7 +50,7 @@ interface Parties {
 async function measure(
   name: string,
   nodes: readonly GatewayProcess[],
-  spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string } },
+  spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string }; delayMs?: number },
   options: BenchOptions,
   parties: Parties,
 ): Promise<Measurement> {
@@ -67,7 +67,7 @@ async function measure(
   // two cores go to the gateway and its stores; POSTs (a new body each) with autocannon.
   const run = async (durationSeconds: number): Promise<{ result: LoadResult; wrkCpuSeconds: number | null }> => {
     if (spec.method === 'POST') return { result: await runLoad({ ...load, durationSeconds }), wrkCpuSeconds: 0 };
-    const r = await runWrk({ url: nodes.map((g) => g.url), path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
+    const r = await runWrk({ url: nodes.map((g) => g.url), delayMs: spec.delayMs, path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
     return { result: r, wrkCpuSeconds: r.cpuSeconds };
   };
   if (options.warmupSeconds > 0) await run(options.warmupSeconds);
@@ -141,11 +141,20 @@ interface Check {
   met: boolean;
 }
 
-function checks(cached: Measurement, sql: Measurement, small: Measurement, large: Measurement, plan: TimelineOptions['plan']): Check[] {
+/**
+ * The targets. The p99 is judged on the paced measurement when there is one (a latency under a
+ * stated load below saturation; at saturation the p99 is the scheduler's: docs/benchmarks.md), and
+ * the saturation p99 is printed beside it.
+ */
+function checks(cached: Measurement, paced: Measurement | null, sql: Measurement, small: Measurement, large: Measurement, plan: TimelineOptions['plan']): Check[] {
   const speedup = cached.load.requestsPerSecond / sql.load.requestsPerSecond;
   const postRatio = Math.max(small.load.latencyMs.p50, large.load.latencyMs.p50) / Math.max(0.001, Math.min(small.load.latencyMs.p50, large.load.latencyMs.p50));
+  const latency = paced ?? cached;
+  const where = paced
+    ? `paced, ${format.count(paced.load.requestsPerSecond)} req/s (at saturation: ${format.ms(cached.load.latencyMs.p99)} ms)`
+    : `at saturation, ${format.count(cached.load.requestsPerSecond)} req/s`;
   return [
-    { target: 'warm home timeline p99 ≤ 5 ms', measured: `${format.ms(cached.load.latencyMs.p99)} ms`, met: cached.load.latencyMs.p99 <= 5 },
+    { target: 'warm home timeline p99 ≤ 5 ms', measured: `${format.ms(latency.load.latencyMs.p99)} ms ${where}`, met: latency.load.latencyMs.p99 <= 5 },
     { target: 'home timeline ≥ 10× the SQL path (req/s)', measured: format.ratio(speedup), met: speedup >= 10 },
     { target: `POST p50, ${plan.smallFollowers} vs ${plan.largeFollowers.toLocaleString('en-US')} followers, within 2×`, measured: format.ratio(postRatio), met: postRatio <= 2 },
   ];
@@ -208,13 +217,21 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     });
     backends = await postgresBackends(options.postgresAdminUrl, new URL(storage.env.DATABASE_URL!).pathname.slice(1));
     const parties: Parties = { backends: backends.pids, redisPid: redis.pid };
+    const cachedName = `GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`;
     const measurements = [
-      await measure(`GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, cachedNodes, home, options, parties),
+      await measure(cachedName, cachedNodes, home, options, parties),
+      ...(to.paceMs > 0 ? [await measure(`${cachedName}, paced ${to.paceMs} ms`, cachedNodes, { ...home, delayMs: to.paceMs }, options, parties)] : []),
       await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, home, options, parties),
       await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], post(seed.small), options, parties),
       await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, [cachedGw], post(seed.large), options, parties),
     ];
-    const [cached, sql, small, large] = measurements as [Measurement, Measurement, Measurement, Measurement];
+    const [cached, paced, sql, small, large] = (to.paceMs > 0 ? measurements : [measurements[0], null, ...measurements.slice(1)]) as [
+      Measurement,
+      Measurement | null,
+      Measurement,
+      Measurement,
+      Measurement,
+    ];
     // Where the cached gateways' pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
     const readPaths: Record<string, number> = {};
     for (const node of cachedNodes) {
@@ -225,7 +242,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
       }
     }
     progress(`  cached gateways' timeline pages by source: ${JSON.stringify(readPaths)}`);
-    const targetChecks = checks(cached, sql, small, large, to.plan);
+    const targetChecks = checks(cached, paced, sql, small, large, to.plan);
     const problems = gateways.flatMap((g) => g.problems());
 
     const heading =

@@ -18,6 +18,16 @@ setup = function(thread)
   thread.addr = addrs[((threads - 1) % #addrs) + 1]
 end
 
+-- delay(): with FLOCK_WRK_DELAY_MS, each connection waits that long after a response before its
+-- next request, so a run holds a load below saturation (the rate is then about connections /
+-- (delay + latency)).
+local pace = tonumber(os.getenv("FLOCK_WRK_DELAY_MS") or "")
+if pace ~= nil and pace > 0 then
+  delay = function()
+    return pace
+  end
+end
+
 -- done(): one JSON line with the exact figures (latencies in microseconds from wrk's own
 -- histogram) instead of wrk's rounded text report.
 done = function(summary, latency, requests)

@@ -21,6 +21,8 @@ export interface WrkSpec {
   headers: Record<string, string>;
   durationSeconds: number;
   connections: number;
+  /** Paced: each connection waits this long after a response before its next request (whole ms). Default: none (saturation). */
+  delayMs?: number;
 }
 
 export interface WrkResult extends LoadResult {
@@ -72,7 +74,7 @@ export async function runWrk(spec: WrkSpec): Promise<WrkResult> {
   const addresses = urls.map((u) => new URL(u).host).join(',');
   const cpu0 = await childrenCpuSeconds();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOCK_WRK_ADDRS: addresses } });
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOCK_WRK_ADDRS: addresses, FLOCK_WRK_DELAY_MS: String(spec.delayMs ?? 0) } });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

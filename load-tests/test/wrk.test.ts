@@ -81,6 +81,14 @@ describe('wrk load generator (timeline benchmark GETs)', () => {
       }
     });
 
+    it('holds a paced load with a delay between a connection\u2019s requests', async () => {
+      const r = await runWrk({ url, path: '/v1/z', headers: {}, connections: 2, durationSeconds: 1, delayMs: 10 });
+      expect(r.errors).toBe(0);
+      // Two connections, each at most one request per 10 ms: at most ~200 in a second.
+      expect(r.responses).toBeGreaterThan(50);
+      expect(r.responses).toBeLessThanOrEqual(210);
+    });
+
     it('counts error statuses as errors', async () => {
       const r = await runWrk({ url, path: '/missing', headers: {}, connections: 1, durationSeconds: 1 });
       expect(r.responses).toBeGreaterThan(0);
