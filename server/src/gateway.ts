@@ -110,7 +110,8 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
      * Two more connections: the tracked reader and the subscriber Redis reports changes to.
      */
     const localTimelines = (target: RedisTarget): NearTimelines | undefined => {
-      if (target.mode === 'cluster' || config.TIMELINE_LOCAL_CACHE_TTL_MS === 0 || config.TIMELINE_LOCAL_CACHE_MAX_USERS === 0) return undefined;
+      if (target.mode === 'cluster' || config.TIMELINE_READ_PATH === 'sql') return undefined;
+      if (config.TIMELINE_LOCAL_CACHE_TTL_MS === 0 || config.TIMELINE_LOCAL_CACHE_MAX_USERS === 0) return undefined;
       if (config.TWEET_LOCAL_CACHE_TTL_MS === 0 || config.TWEET_LOCAL_CACHE_MAX_ENTRIES === 0) return undefined;
       const onError = (client: string) => () => metrics.redisErrors.inc({ client });
       const reader = openRedis(target, 'commands', log, onError('timeline-reader')) as Redis;
