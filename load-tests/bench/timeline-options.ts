@@ -37,7 +37,9 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
       largeFollowers: number('BENCH_TIMELINE_FOLLOWERS', 1_000_000, 1),
     },
   };
-  if (options.readConnections < options.nodes) problems.push(`BENCH_TIMELINE_CONNECTIONS (${options.readConnections}) must be at least BENCH_TIMELINE_NODES (${options.nodes})`);
+  if (options.readConnections % options.nodes !== 0) {
+    problems.push(`BENCH_TIMELINE_CONNECTIONS (${options.readConnections}) must be a multiple of BENCH_TIMELINE_NODES (${options.nodes}): wrk gives every node the same number`);
+  }
   if (problems.length > 0) throw new BenchOptionsError(problems);
   return options;
 }

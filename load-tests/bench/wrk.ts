@@ -66,12 +66,20 @@ interface WrkReport {
  */
 export async function runWrk(spec: WrkSpec): Promise<WrkResult> {
   const urls = typeof spec.url === 'string' ? [spec.url] : spec.url;
-  if (urls.length === 0 || spec.connections < urls.length) throw new Error(`wrk needs a URL and at least one connection per URL (${urls.length} URLs, ${spec.connections} connections)`);
+  // wrk gives each thread connections / threads (rounded down): only a multiple is what it says.
+  if (urls.length === 0 || spec.connections % urls.length !== 0) {
+    throw new Error(`wrk needs a URL and the same number of connections for every URL (${urls.length} URLs, ${spec.connections} connections)`);
+  }
   const args = ['-t', String(urls.length), '-c', String(spec.connections), '-d', `${spec.durationSeconds}s`, '--timeout', '10s', '-s', REPORT];
   for (const [k, v] of Object.entries(spec.headers)) args.push('-H', `${k}: ${v}`);
   args.push(new URL(spec.path, urls[0]).toString());
   // The script's setup() points thread i at the i-th address (wrk connects each thread to one).
-  const addresses = urls.map((u) => new URL(u).host).join(',');
+  const addresses = urls
+    .map((u) => {
+      const url = new URL(u);
+      return `${url.hostname.replace(/^\[|\]$/g, '')}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+    })
+    .join(',');
   const cpu0 = await childrenCpuSeconds();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOCK_WRK_ADDRS: addresses, FLOCK_WRK_DELAY_MS: String(spec.delayMs ?? 0) } });

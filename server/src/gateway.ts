@@ -114,8 +114,9 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       if (config.TIMELINE_LOCAL_CACHE_TTL_MS === 0 || config.TIMELINE_LOCAL_CACHE_MAX_USERS === 0) return undefined;
       if (config.TWEET_LOCAL_CACHE_TTL_MS === 0 || config.TWEET_LOCAL_CACHE_MAX_ENTRIES === 0) return undefined;
       const onError = (client: string) => () => metrics.redisErrors.inc({ client });
-      const reader = openRedis(target, 'commands', log, onError('timeline-reader')) as Redis;
-      // RESP2: Redis then sends invalidations as pub/sub messages, which ioredis delivers (it drops RESP3 `invalidate` pushes).
+      // RESP2 on both: Redis then sends invalidations as pub/sub messages, which ioredis delivers (it
+      // drops RESP3 `invalidate` pushes), and writes them in the subscriber's protocol (FLUSHALL's null too).
+      const reader = openRedis(target, 'commands', log, onError('timeline-reader'), { protocol: 2 }) as Redis;
       const subscriber = openRedis(target, 'subscribe', log, onError('timeline-invalidations'), { protocol: 2, autoResubscribe: false }) as Redis;
       const pages = new NearPages({ ttlMs: config.TIMELINE_LOCAL_CACHE_TTL_MS, maxUsers: config.TIMELINE_LOCAL_CACHE_MAX_USERS });
       const tracking = new RedisTracking({

@@ -79,11 +79,13 @@ export class TweetService {
       const jobs = await enqueueTweetPosted(tx, this.d.ids, { id, authorId, authorFollowers }, this.d.config.FANOUT_THRESHOLD);
       return { tweet: toTweet(r), notes, authorFollowers, jobs };
     });
+    // The author's own timeline first (one Redis call when the fan-out goes to the background),
+    // then the live push, then the rest (see TimelineJobRunner).
+    await this.d.fanout.addOwn({ userId: authorId, tweetId: id }, this.audience(authorFollowers));
     this.d.events.emit('tweet:created', { tweet, authorFollowers });
     for (const n of notes) this.d.events.emit('notification:created', n);
-    // After the live push is under way: the parent's reply count, and the fan-out (see TimelineJobRunner).
     if (replyTo) await this.d.bodies.changedTweets([replyTo]);
-    await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers), { userId: authorId, tweetId: id });
+    await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers));
     await this.foldCount(authorId);
     return tweet;
   }

@@ -61,19 +61,25 @@ export class FanoutWorker implements TimelineJobRunner {
     this.schedule(0);
   }
 
-  async afterCommit(jobIds: readonly string[], audience: number, own?: { userId: string; tweetId: string }): Promise<void> {
+  /** Whether jobs of this audience go to the background: this node's worker (woken), or another node's when it has none. */
+  private background(audience: number): boolean {
+    return !this.d.options.enabled || audience > this.d.options.inlineMax;
+  }
+
+  async addOwn(own: { userId: string; tweetId: string }, audience: number): Promise<void> {
+    if (!this.background(audience)) return;
+    try {
+      await this.d.cache.add([own.userId], [own.tweetId]);
+    } catch (err) {
+      // The job adds it too; until it runs, the author's page comes from the cache without it.
+      this.d.log.warn({ err: (err as Error).message }, "adding a tweet to its author's timeline failed; the fan-out job adds it");
+    }
+  }
+
+  async afterCommit(jobIds: readonly string[], audience: number): Promise<void> {
     if (jobIds.length === 0) return;
-    // Jobs for the background: this node's worker (woken now), or another node's when it has none.
-    if (!this.d.options.enabled || audience > this.d.options.inlineMax) {
+    if (this.background(audience)) {
       this.wake();
-      if (own) {
-        try {
-          await this.d.cache.add([own.userId], [own.tweetId]);
-        } catch (err) {
-          // The job adds it too; until it runs, the author's page comes from the cache without it.
-          this.d.log.warn({ err: (err as Error).message }, "adding a tweet to its author's timeline failed; the fan-out job adds it");
-        }
-      }
       return;
     }
     try {
@@ -129,7 +135,12 @@ export class FanoutWorker implements TimelineJobRunner {
         await this.running;
         continue;
       }
-      if ((await this.runBatch()) === 0 && !this.running) return;
+      if ((await this.runBatch()) > 0 || this.running) continue;
+      // Nothing claimable, but jobs locked by another transaction (a request's inline run, another
+      // node's worker) are skipped, not waited for: done only when no due job is left at all.
+      const [due] = await this.d.db.query('SELECT 1 FROM timeline_jobs WHERE run_after <= now() LIMIT 1');
+      if (due === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
@@ -161,14 +172,21 @@ export class FanoutWorker implements TimelineJobRunner {
         await tx.query(`SELECT ${postsOnly ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(7310432, hashtext($1))`, [a]);
       }
       const done: string[] = [];
+      // With more than one job, each group runs under a savepoint: an SQL error of one (a statement
+      // timeout on a huge followers query, say) rolls back only that group, which is recorded as
+      // failed with its backoff, instead of aborting the batch and failing it again on every poll.
+      const savepoints = jobs.length > 1;
       const outcome = async (group: readonly JobRow[], work: () => Promise<void>): Promise<void> => {
         try {
+          if (savepoints) await tx.query('SAVEPOINT fanout_group');
           await work();
+          if (savepoints) await tx.query('RELEASE SAVEPOINT fanout_group');
           for (const job of group) {
             done.push(job.id);
             this.d.onJob(job.kind, 'done');
           }
         } catch (err) {
+          if (savepoints) await tx.query('ROLLBACK TO SAVEPOINT fanout_group');
           for (const job of group) await this.failed(tx, job, err);
         }
       };

@@ -89,16 +89,18 @@ return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', glob
 // The page read of a node that keeps pages in process (NearPages), on its tracked reader
 // connection: READ_PAGE without the bodies (they are in process too), with every key it reads
 // declared, because Redis 7.0 tracks a script's declared keys (RedisTracking). The TTLs are renewed
-// only once half of them has passed: a renewal is a write, which Redis reports to every other node
-// keeping this user's pages (two nodes renewing on every read would drop each other's pages in
-// turn, forever). It comes first: the reader's own writes do not invalidate its pages (NOLOOP), and
-// the reads after them are tracked whatever a Redis version does with writes inside a script.
-// KEYS z m epochKey · ARGV upper lower count ttl → as READ_PAGE, with no bodies
+// only once ARGV[5] ms of them have passed (a minute, or half of a shorter TTL): a renewal is a
+// write, which Redis reports to every other node keeping this user's pages, and two nodes renewing
+// on every read dropped each other's pages in turn, forever. A timeline read last at t still lives
+// until at least t + ttl − ARGV[5]. The renewal comes first: the reader's own writes do not
+// invalidate its pages (NOLOOP), and the reads after them are tracked whatever a Redis version
+// does with writes inside a script.
+// KEYS z m epochKey · ARGV upper lower count ttl slack → as READ_PAGE, with no bodies
 const NEAR_READ_PAGE = `
-local half = tonumber(ARGV[4]) / 2
+local ttl = tonumber(ARGV[4])
 for i = 1, 2 do
   local left = redis.call('PTTL', KEYS[i])
-  if left >= 0 and left < half then redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+  if left >= 0 and left < ttl - tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 local global = redis.call('GET', KEYS[3]) or '0'
 local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
@@ -122,6 +124,9 @@ for k = 1, #KEYS, 2 do
   end
 end
 return added`;
+
+/** A page read kept in process renews its timeline's TTL once this much of it has passed (NEAR_READ_PAGE). */
+const RENEW_SLACK_MS = 60_000;
 
 /** Users per ADD_MANY call: bounds how long one script holds Redis (about 10 µs a timeline). */
 const ADD_MANY_USERS = 128;
@@ -318,7 +323,8 @@ export class RedisTimelineCache implements TimelineCache {
     if (hit) return hit;
     const guard = pages.begin(userId);
     try {
-      const page = this.page(await reader.flockTlNearReadPage(...this.keys(userId), this.epochKey(), upper, lower, count, this.opts.ttlMs), 0);
+      const slack = Math.min(RENEW_SLACK_MS, this.opts.ttlMs / 2);
+      const page = this.page(await reader.flockTlNearReadPage(...this.keys(userId), this.epochKey(), upper, lower, count, this.opts.ttlMs, slack), 0);
       pages.store(guard, query, page);
       return page;
     } finally {

@@ -19,9 +19,15 @@ const DOWN_EVENTS = ['close', 'end', 'reconnecting'] as const;
  * (an invalidation may be lost from then on), and again on every setup after a reconnect.
  * NOLOOP: the reader's own writes (the reads renew the keys' TTL) do not invalidate its pages.
  */
+function serverRunId(info: string): string | null {
+  return /^run_id:(\w+)/m.exec(info)?.[1] ?? null;
+}
+
 export class RedisTracking {
   /** The subscriber's id while it is subscribed; null otherwise. */
   private subscriberId: number | null = null;
+  /** The run_id of the server the subscriber is connected to (a Sentinel failover can leave the two connections on different servers). */
+  private subscriberRunId: string | null = null;
   /** Bumped whenever the subscriber drops, so a subscription overtaken by it does nothing. */
   private subscriberGeneration = 0;
   /** Bumped whenever either connection drops or tracking is set up again. */
@@ -65,9 +71,11 @@ export class RedisTracking {
     const generation = this.subscriberGeneration;
     try {
       const id = Number(await this.d.subscriber.client('ID'));
+      const runId = serverRunId(await this.d.subscriber.info('server'));
       await this.d.subscriber.subscribe(INVALIDATE_CHANNEL);
       if (generation !== this.subscriberGeneration || this.closed) return;
       this.subscriberId = id;
+      this.subscriberRunId = runId;
       await this.track();
     } catch (err) {
       this.failed(err);
@@ -81,6 +89,12 @@ export class RedisTracking {
     const { reader } = this.d;
     if (reader.status !== 'ready' || this.subscriberId === null) return;
     try {
+      // A redirect to an id on another server would silently get no reports: both must be on one
+      // server (after a Sentinel failover they may not be for a moment; their reconnects set up again).
+      if (serverRunId(await reader.info('server')) !== this.subscriberRunId) {
+        this.d.log.warn('timeline tracking: the reader and the invalidation connection reach different Redis servers; timeline pages are read from Redis until they agree');
+        return;
+      }
       // OFF first: a reader whose tracking still redirects to an old subscriber id is switched over.
       await reader.call('CLIENT', 'TRACKING', 'OFF');
       await reader.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(this.subscriberId), 'NOLOOP');

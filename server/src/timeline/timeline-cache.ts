@@ -4,7 +4,8 @@
  *
  * Guarantees every implementation keeps (server/test/timeline/timeline-cache.contract.ts):
  * - A user's timeline is either warm (filled by `fill`, readable) or cold (`read` answers null).
- *   It goes cold by `evict`, by its TTL (`ttlMs` since the last `read` or write), or when the
+ *   It goes cold by `evict`, by its TTL (`ttlMs` since the last `read` or write; a `readPage`
+ *   answered from a node's memory may renew it only once a minute), or when the
  *   store drops it (memory: least recently used beyond `maxUsers`; Redis: maxmemory eviction);
  *   a cold timeline is rebuilt from PostgreSQL by the caller.
  * - `add` is idempotent (a set of ids) and keeps the newest `capacity` ids; whenever ids fall off

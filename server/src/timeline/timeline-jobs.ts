@@ -26,14 +26,19 @@ export async function enqueueTimelineJob(tx: Queryable, ids: IdGenerator, job: T
 
 /**
  * Applies jobs right after their commit. `audience` is how many timelines they touch: small
- * jobs (TIMELINE_FANOUT_INLINE_MAX) run in the request, big ones in the background. `own`: a new
- * tweet whose author must read it at once; when its jobs go to the background, the request still
- * adds it to the author's own timeline (the job adds it again: adds are idempotent, and a crash in
- * between loses nothing, the job being committed). Never throws: a job that fails here stays in
- * the outbox and is retried by the worker.
+ * jobs (TIMELINE_FANOUT_INLINE_MAX) run in the request, big ones in the background. Never throws:
+ * a job that fails here stays in the outbox and is retried by the worker.
  */
 export interface TimelineJobRunner {
-  afterCommit(jobIds: readonly string[], audience: number, own?: { userId: string; tweetId: string }): Promise<void>;
+  afterCommit(jobIds: readonly string[], audience: number): Promise<void>;
+  /**
+   * A new tweet whose author must read it at once, right after its commit and before anyone hears
+   * of it (the live push): when its jobs will go to the background, adds it to the author's own
+   * timeline now. The job adds it again (adds are idempotent; a crash in between loses nothing,
+   * the job being committed). Before the push, so a delete of the tweet (which needs its id)
+   * cannot be applied before this add and leave the id behind. Never throws.
+   */
+  addOwn(own: { userId: string; tweetId: string }, audience: number): Promise<void>;
 }
 
 /**

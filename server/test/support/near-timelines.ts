@@ -33,7 +33,7 @@ export function trackedPages(prefix: string, opts: { ttlMs?: number; maxUsers?: 
   const tag = randomBytes(4).toString('hex');
   const readerName = `flock-test-reader-${tag}`;
   const subscriberName = `flock-test-invalidations-${tag}`;
-  const reader = new Redis(REDIS_URL, { connectionName: readerName, maxRetriesPerRequest: 1, enableAutoPipelining: true, retryStrategy: () => 50 });
+  const reader = new Redis(REDIS_URL, { connectionName: readerName, protocol: 2, maxRetriesPerRequest: 1, enableAutoPipelining: true, retryStrategy: () => 50 });
   const subscriber = new Redis(REDIS_URL, { connectionName: subscriberName, protocol: 2, autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: () => 50 });
   const pages = new NearPages({ ttlMs: opts.ttlMs ?? 60_000, maxUsers: opts.maxUsers ?? 10_000 });
   const reads = { hit: 0, miss: 0 };

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPgliteDatabase } from '../../src/db/pglite-database.ts';
 import { IdGenerator } from '../../src/ids.ts';
@@ -78,6 +78,33 @@ describe('fan-out worker: posts of one author in one batch', () => {
       { author_id: author, attempts: 1 },
       { author_id: author, attempts: 1 },
     ]);
+    expect((await cache.read(f2, {}, 10))!.ids).toEqual([o1]);
+    await db.query('DELETE FROM timeline_jobs');
+  });
+
+  it('an SQL error of one author\u2019s group fails only that group (savepoint), with its backoff recorded', async () => {
+    const cache = await warmCache();
+    // The followers query of `author` fails inside PostgreSQL (PGlite), which aborts the transaction.
+    const failing: Database = {
+      ...db,
+      query: db.query.bind(db),
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            query: ((sql: string, params?: unknown[]) =>
+              sql.includes('FROM follows WHERE followee_id') && params?.[0] === author ? tx.query('SELECT 1 / 0') : tx.query(sql, params)) as Queryable['query'],
+          }),
+        ),
+    };
+    const outcomes: string[] = [];
+    const worker = new FanoutWorker({ db: failing, cache, log: silent, options: { batch: 100, pollMs: 1000, capacity: 50, inlineMax: 0, enabled: false }, onJob: (k, o) => outcomes.push(`${k} ${o}`) });
+    await post(author);
+    const o1 = await post(other);
+    expect(await worker.runBatch()).toBe(2);
+    expect(outcomes.sort()).toEqual(['post done', 'post failed']);
+    const left = await db.query<{ author_id: string; attempts: number; last_error: string }>('SELECT author_id, attempts, last_error FROM timeline_jobs');
+    expect(left).toMatchObject([{ author_id: author, attempts: 1 }]);
+    expect(left[0]!.last_error).toMatch(/division by zero/);
     expect((await cache.read(f2, {}, 10))!.ids).toEqual([o1]);
     await db.query('DELETE FROM timeline_jobs');
   });

@@ -107,7 +107,7 @@ describe('RedisTimelineCache with pages kept in process (CLIENT TRACKING)', () =
     expect((await nodeA.readPage(v, {}, 5, 0)).epoch).toBe(String(Number(e0) + 1));
   });
 
-  it('renews the TTL of the keys it reads once half of it has passed, and only then (a renewal drops other nodes\u2019 pages)', async () => {
+  it('renews the TTL of the keys it reads once a minute (half of a shorter TTL) has passed, and only then (a renewal drops other nodes\u2019 pages)', async () => {
     const short = new RedisTimelineCache(client(), PREFIX, { capacity: 10, ttlMs: 30_000 }, a.near);
     const u = user();
     await warm(nodeB, u, ['1']);
