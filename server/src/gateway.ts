@@ -57,8 +57,8 @@ import { MemoryBodyCache } from './timeline/memory-body-cache.ts';
 import { MemoryTimelineCache } from './timeline/memory-timeline-cache.ts';
 import { RedisBodyCache } from './timeline/redis-body-cache.ts';
 import { NearPages } from './timeline/near-pages.ts';
-import { RedisTimelineCache, userOfTimelineKey, type NearTimelines } from './timeline/redis-timeline-cache.ts';
-import { RedisTracking } from './timeline/redis-tracking.ts';
+import { RedisTimelineCache, trackTimelinePages, type NearTimelines } from './timeline/redis-timeline-cache.ts';
+import { READER_OPTIONS, SUBSCRIBER_OPTIONS } from './timeline/redis-tracking.ts';
 import { SqlHomeTimeline } from './timeline/sql-home-timeline.ts';
 import type { TimelineCache } from './timeline/timeline-cache.ts';
 import { TWEET_KEY_PREFIX, TweetBodies } from './timeline/tweet-bodies.ts';
@@ -114,23 +114,10 @@ export async function startGateway(config: Config, opts: { log?: Logger } = {}):
       if (config.TIMELINE_LOCAL_CACHE_TTL_MS === 0 || config.TIMELINE_LOCAL_CACHE_MAX_USERS === 0) return undefined;
       if (config.TWEET_LOCAL_CACHE_TTL_MS === 0 || config.TWEET_LOCAL_CACHE_MAX_ENTRIES === 0) return undefined;
       const onError = (client: string) => () => metrics.redisErrors.inc({ client });
-      // RESP2 on both: Redis then sends invalidations as pub/sub messages, which ioredis delivers (it
-      // drops RESP3 `invalidate` pushes), and writes them in the subscriber's protocol (FLUSHALL's null too).
-      const reader = openRedis(target, 'commands', log, onError('timeline-reader'), { protocol: 2 }) as Redis;
-      const subscriber = openRedis(target, 'subscribe', log, onError('timeline-invalidations'), { protocol: 2, autoResubscribe: false }) as Redis;
+      const reader = openRedis(target, 'commands', log, onError('timeline-reader'), READER_OPTIONS) as Redis;
+      const subscriber = openRedis(target, 'subscribe', log, onError('timeline-invalidations'), SUBSCRIBER_OPTIONS) as Redis;
       const pages = new NearPages({ ttlMs: config.TIMELINE_LOCAL_CACHE_TTL_MS, maxUsers: config.TIMELINE_LOCAL_CACHE_MAX_USERS });
-      const tracking = new RedisTracking({
-        reader,
-        subscriber,
-        log,
-        onReady: (ready) => pages.setUsable(ready),
-        onInvalidate: (keys) => {
-          if (keys === null) return pages.clear();
-          const users = keys.map((k) => userOfTimelineKey(config.REDIS_KEY_PREFIX, k));
-          if (users.includes('all')) pages.clear();
-          else pages.drop(users);
-        },
-      });
+      const tracking = trackTimelinePages({ reader, subscriber, pages, prefix: config.REDIS_KEY_PREFIX, log });
       closers.push(async () => {
         tracking.close();
         await Promise.all([reader, subscriber].map((c) => c.quit().catch(() => c.disconnect())));

@@ -81,11 +81,12 @@ export class TweetService {
     });
     // The author's own timeline first (one Redis call when the fan-out goes to the background),
     // then the live push, then the rest (see TimelineJobRunner).
-    await this.d.fanout.addOwn({ userId: authorId, tweetId: id }, this.audience(authorFollowers));
+    const audience = this.audience(authorFollowers);
+    await this.d.fanout.addOwn({ userId: authorId, tweetId: id }, audience);
     this.d.events.emit('tweet:created', { tweet, authorFollowers });
     for (const n of notes) this.d.events.emit('notification:created', n);
     if (replyTo) await this.d.bodies.changedTweets([replyTo]);
-    await this.d.fanout.afterCommit(jobs, this.audience(authorFollowers));
+    await this.d.fanout.afterCommit(jobs, audience);
     await this.foldCount(authorId);
     return tweet;
   }

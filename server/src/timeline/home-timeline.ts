@@ -115,14 +115,11 @@ export class CachedHomeTimeline implements HomeTimelineReader {
     const pre = path === 'cache' ? (prefetched ?? undefined) : undefined;
     // The first `want` ids first: when all of them are live, the SLACK ids below them cannot reach
     // the page (the merge adds only large authors' ids), so they are not hydrated at all.
-    let tweets: Map<string, T>;
+    const head = cacheIds.slice(0, want);
+    let tweets = await hydrate([...head, ...largeIds], pre);
     if (cacheIds.length > want) {
-      const head = cacheIds.slice(0, want);
-      tweets = await hydrate([...head, ...largeIds], pre);
       if (head.every((id) => tweets.has(id))) cacheIds = head;
       else tweets = new Map([...tweets, ...(await hydrate(cacheIds.slice(want), pre))]);
-    } else {
-      tweets = await hydrate([...cacheIds, ...largeIds], pre);
     }
     let merged = this.merge(cacheIds, largeIds, tweets);
     for (let round = 1; !exhausted; round++) {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
 import type { RedisClient } from '../redis/open-redis.ts';
 import type { NearPages } from './near-pages.ts';
+import { RedisTracking } from './redis-tracking.ts';
 import { BODY_GUARD } from './redis-body-cache.ts';
 import { readSeparately, type CachedTimeline, type TimelineCache, type TimelineCacheOptions, type TimelinePageRead, type TimelineRange } from './timeline-cache.ts';
 
@@ -44,16 +46,20 @@ local function touch(z, m, ttl)
 end
 `;
 
-// Shared Lua: a warm timeline's meta and the ids in ARGV 1–3's range (both keys' TTL renewed to
-// ARGV[4]); nil when it is cold.
+// Shared Lua: a warm timeline's meta and the ids in ARGV 1–3's range (nil when it is cold), and
+// the reply fields READ, READ_PAGE and NEAR_READ_PAGE share.
 const READ_TIMELINE = `
 local function read_timeline()
   local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
   if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return nil end
-  local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
-  return meta, ids
+  return meta, redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
+end
+local function timeline_reply(meta, ids)
+  return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}
+end
+local function renew(ttl)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
 end
 `;
 
@@ -61,7 +67,8 @@ end
 const READ = `${READ_TIMELINE}
 local meta, ids = read_timeline()
 if not meta then return false end
-return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or ''}`;
+renew(ARGV[4])
+return timeline_reply(meta, ids)`;
 
 // The page read of the home timeline, one round trip: READ, the global large epoch and the cached
 // bodies of the first ARGV[7] ids, joined by newlines (JSON text never holds a raw newline; a
@@ -75,6 +82,7 @@ const READ_PAGE = `${READ_TIMELINE}
 local global = redis.call('GET', ARGV[5]) or '0'
 local meta, ids = read_timeline()
 if not meta then return {false, global} end
+renew(ARGV[4])
 local n = math.min(#ids, tonumber(ARGV[7]))
 local bodies = ''
 if n > 0 then
@@ -84,7 +92,10 @@ if n > 0 then
   for i = 1, n do if not values[i] then values[i] = '' end end
   bodies = table.concat(values, '\\n')
 end
-return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', global, bodies}`;
+local reply = timeline_reply(meta, ids)
+reply[6] = global
+reply[7] = bodies
+return reply`;
 
 // The page read of a node that keeps pages in process (NearPages), on its tracked reader
 // connection: READ_PAGE without the bodies (they are in process too), with every key it reads
@@ -96,17 +107,19 @@ return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', glob
 // invalidate its pages (NOLOOP), and the reads after them are tracked whatever a Redis version
 // does with writes inside a script.
 // KEYS z m epochKey · ARGV upper lower count ttl slack → as READ_PAGE, with no bodies
-const NEAR_READ_PAGE = `
+const NEAR_READ_PAGE = `${READ_TIMELINE}
 local ttl = tonumber(ARGV[4])
 for i = 1, 2 do
   local left = redis.call('PTTL', KEYS[i])
   if left >= 0 and left < ttl - tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 local global = redis.call('GET', KEYS[3]) or '0'
-local meta = redis.call('HMGET', KEYS[2], 'warm', 'floor', 'large', 'epoch', 'version')
-if not meta[1] or not redis.call('ZSCORE', KEYS[1], '') then return {false, global} end
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
-return {ids, meta[2] or '', meta[3] or false, meta[4] or '', meta[5] or '', global, ''}`;
+local meta, ids = read_timeline()
+if not meta then return {false, global} end
+local reply = timeline_reply(meta, ids)
+reply[6] = global
+reply[7] = ''
+return reply`;
 
 // Adds ids to the warm (or rebuilding) timelines among those of KEYS. On standalone Redis and
 // Sentinel one call covers up to ADD_MANY_USERS users: a small author's post adds its id to ~100
@@ -227,13 +240,37 @@ async function forEachChunk<T>(items: readonly T[], fn: (item: T) => Promise<unk
  * Whose pages a tracked key's invalidation concerns (RedisTracking reports key names): a user id,
  * or 'all' for the large epoch (every page holds it) and for anything unexpected (dropped safely).
  */
-export function userOfTimelineKey(prefix: string, key: string): string | 'all' {
+function userOfTimelineKey(prefix: string, key: string): string | 'all' {
   const tl = `${prefix}tl:{`;
   if (key.startsWith(tl)) {
     const end = key.indexOf('}', tl.length);
     if (end > tl.length) return key.slice(tl.length, end);
   }
   return 'all';
+}
+
+/**
+ * Keeps `pages` coherent with the timelines under `prefix` (RedisTracking over `reader` and
+ * `subscriber`, opened with READER_OPTIONS and SUBSCRIBER_OPTIONS): pages are usable only while
+ * tracking is on, and a report of a user's timeline keys drops that user's pages (of the large
+ * epoch, or of everything, all pages). `onReady` also hears every change of readiness.
+ */
+export function trackTimelinePages(d: { reader: Redis; subscriber: Redis; pages: NearPages; prefix: string; log: Logger; onReady?: (ready: boolean) => void }): RedisTracking {
+  const { pages } = d;
+  return new RedisTracking({
+    reader: d.reader,
+    subscriber: d.subscriber,
+    log: d.log,
+    onReady: (ready) => {
+      pages.setUsable(ready);
+      d.onReady?.(ready);
+    },
+    onInvalidate: (keys) => {
+      const users = keys?.map((k) => userOfTimelineKey(d.prefix, k)) ?? ['all'];
+      if (users.includes('all')) pages.clear();
+      else pages.drop(users);
+    },
+  });
 }
 
 /**

@@ -7,6 +7,15 @@ export const INVALIDATE_CHANNEL = '__redis__:invalidate';
 const DOWN_EVENTS = ['close', 'end', 'reconnecting'] as const;
 
 /**
+ * What the two connections must be opened with. RESP2 on both: Redis then sends reports as pub/sub
+ * messages, which ioredis delivers (it drops RESP3 `invalidate` pushes), written in the
+ * subscriber's protocol (FLUSHALL's null too). The subscriber is subscribed by RedisTracking on
+ * every connect (it needs CLIENT ID first), not by ioredis.
+ */
+export const READER_OPTIONS = { protocol: 2 } as const;
+export const SUBSCRIBER_OPTIONS = { protocol: 2, autoResubscribe: false } as const;
+
+/**
  * Redis server-assisted client-side caching (https://redis.io/docs/latest/develop/reference/client-side-caching/)
  * for the pages NearPages keeps: `reader` runs the reads whose keys Redis remembers
  * (`CLIENT TRACKING ON REDIRECT <subscriber> NOLOOP`); whenever any client changes one of those

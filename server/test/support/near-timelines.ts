@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/logger.ts';
 import { NearPages } from '../../src/timeline/near-pages.ts';
-import { userOfTimelineKey, type NearTimelines } from '../../src/timeline/redis-timeline-cache.ts';
-import { RedisTracking } from '../../src/timeline/redis-tracking.ts';
+import { trackTimelinePages, type NearTimelines } from '../../src/timeline/redis-timeline-cache.ts';
+import { READER_OPTIONS, SUBSCRIBER_OPTIONS } from '../../src/timeline/redis-tracking.ts';
 import { REDIS_URL } from './services.ts';
 
 /**
@@ -33,26 +33,21 @@ export function trackedPages(prefix: string, opts: { ttlMs?: number; maxUsers?: 
   const tag = randomBytes(4).toString('hex');
   const readerName = `flock-test-reader-${tag}`;
   const subscriberName = `flock-test-invalidations-${tag}`;
-  const reader = new Redis(REDIS_URL, { connectionName: readerName, protocol: 2, maxRetriesPerRequest: 1, enableAutoPipelining: true, retryStrategy: () => 50 });
-  const subscriber = new Redis(REDIS_URL, { connectionName: subscriberName, protocol: 2, autoResubscribe: false, maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  const reader = new Redis(REDIS_URL, { ...READER_OPTIONS, connectionName: readerName, maxRetriesPerRequest: 1, enableAutoPipelining: true, retryStrategy: () => 50 });
+  const subscriber = new Redis(REDIS_URL, { ...SUBSCRIBER_OPTIONS, connectionName: subscriberName, maxRetriesPerRequest: null, retryStrategy: () => 50 });
   const pages = new NearPages({ ttlMs: opts.ttlMs ?? 60_000, maxUsers: opts.maxUsers ?? 10_000 });
   const reads = { hit: 0, miss: 0 };
   let waiters: (() => void)[] = [];
-  const tracking = new RedisTracking({
+  const tracking = trackTimelinePages({
     reader,
     subscriber,
+    pages,
+    prefix,
     log: createLogger('silent'),
     onReady: (ready) => {
-      pages.setUsable(ready);
       if (!ready) return;
       for (const w of waiters) w();
       waiters = [];
-    },
-    onInvalidate: (keys) => {
-      if (keys === null) return pages.clear();
-      const users = keys.map((k) => userOfTimelineKey(prefix, k));
-      if (users.includes('all')) pages.clear();
-      else pages.drop(users);
     },
   });
   return {
