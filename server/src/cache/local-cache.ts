@@ -6,7 +6,7 @@
  *   invalidation (a node cut from the bus) is bounded by the TTL;
  * - at most `maxEntries` entries; eviction is "second chance" (CLOCK), close to least recently
  *   used: the oldest stored entry not read since it was stored (or last given its chance) goes
- *   first. A hit only stamps its entry; order is fixed up when something must be evicted;
+ *   first. A hit only marks its entry; order is fixed up when something must be evicted;
  * - fills are guarded: `ticket()` is taken before reading the source, and `set` refuses the value
  *   when any invalidation happened since (a reader that read the source before a change
  *   committed cannot put the old value back after the change's invalidation arrived);
@@ -22,10 +22,8 @@ export interface LocalCacheOptions {
 }
 
 export class LocalCache<V> {
-  /** In insertion (or last move) order; `used` > `placed` when read since it was put there. */
-  private readonly entries = new Map<string, { value: V; expiresAt: number; placed: number; used: number }>();
-  /** Stamps of insertions and hits. */
-  private tick = 0;
+  /** In insertion (or last move) order; `hit` when read since it was put there. */
+  private readonly entries = new Map<string, { value: V; expiresAt: number; hit: boolean }>();
   /** Bumped by every invalidation; a fill whose ticket is older is refused. */
   private generation = 0;
   private readonly now: () => number;
@@ -52,9 +50,9 @@ export class LocalCache<V> {
       this.entries.delete(key);
       return undefined;
     }
-    // Only stamped: moving the entry to the end of the map on every hit (delete + set) was the
+    // Only marked: moving the entry to the end of the map on every hit (delete + set) was the
     // largest item of a cached timeline page's author lookups. Eviction gives it its second chance.
-    e.used = ++this.tick;
+    e.hit = true;
     return e.value;
   }
 
@@ -67,8 +65,7 @@ export class LocalCache<V> {
   set(key: string, value: V, ticket: number): boolean {
     if (!this.enabled || !this.usable() || ticket !== this.generation) return false;
     this.entries.delete(key);
-    const t = ++this.tick;
-    this.entries.set(key, { value, expiresAt: this.now() + this.opts.ttlMs, placed: t, used: t });
+    this.entries.set(key, { value, expiresAt: this.now() + this.opts.ttlMs, hit: false });
     while (this.entries.size > this.opts.maxEntries) {
       // The oldest placed goes, unless it was read since it was placed (or is the one just
       // stored): then it moves to the end and the next one is looked at. An entry moves at most
@@ -77,9 +74,8 @@ export class LocalCache<V> {
       if (first.done) break;
       const [oldest, e] = first.value;
       this.entries.delete(oldest);
-      if (e.used > e.placed || oldest === key) {
-        e.placed = ++this.tick;
-        e.used = e.placed;
+      if (e.hit || oldest === key) {
+        e.hit = false;
         this.entries.set(oldest, e);
       }
     }

@@ -18,19 +18,18 @@ import type { Queryable } from '../db/database.ts';
 export const TWEETS_COUNT_COLUMN =
   '(u.tweets_count + COALESCE((SELECT sum(d.delta) FROM tweet_count_deltas d WHERE d.user_id = u.id), 0))::int AS tweets_count';
 
+/** A tweet count delta as a data-modifying CTE named `counted`; `author` and `delta` are SQL (parameters or literals). */
+const deltaCte = (author: string, delta: string): string => `counted AS (INSERT INTO tweet_count_deltas (user_id, delta) VALUES (${author}, ${delta}))`;
+
 /**
  * The delta of a posted tweet as a data-modifying CTE named `counted`, for a statement that inserts
  * the tweet too (one round trip for both); `$author` is the author id's parameter, e.g. `$2`.
  */
-export const postedDeltaCte = (author: string): string => `counted AS (INSERT INTO tweet_count_deltas (user_id, delta) VALUES (${author}, 1))`;
+export const postedDeltaCte = (author: string): string => deltaCte(author, '1');
 
 /** Records a posted (+1) or deleted (-1) tweet inside its transaction; returns the author's follower count (null: no such user). */
 export async function countTweet(tx: Queryable, authorId: string, delta: 1 | -1): Promise<number | null> {
-  const [row] = await tx.query<{ followers_count: number }>(
-    `WITH counted AS (INSERT INTO tweet_count_deltas (user_id, delta) VALUES ($1, $2))
-     SELECT followers_count FROM users WHERE id = $1`,
-    [authorId, delta],
-  );
+  const [row] = await tx.query<{ followers_count: number }>(`WITH ${deltaCte('$1', '$2')} SELECT followers_count FROM users WHERE id = $1`, [authorId, delta]);
   return row ? row.followers_count : null;
 }
 

@@ -26,12 +26,12 @@ export interface HttpResponse {
 
 export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
-/** The part of a Socket.IO server a transport needs to attach it to its own port. */
 /** uWS pub/sub: one message to every subscriber of a topic. */
 export interface NativePublisher {
   publish(topic: string, message: string | Uint8Array, isBinary?: boolean): boolean;
 }
 
+/** The part of a Socket.IO server a transport needs to attach it to its own port. */
 export interface SocketIoAttachable {
   attachApp(app: unknown, opts?: object): void;
   attach(srv: import('node:http').Server, opts?: object): unknown;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'socket.io';
+import type { NativePublisher } from '../http/types.ts';
 
 /**
  * Single-room broadcasts without a walk over the room's sockets, while a server has no
@@ -25,7 +26,7 @@ import type { Server } from 'socket.io';
 const SEPARATOR = '\x1f'; // socket.io's topic separator (namespace \x1f room)
 
 interface ServerState {
-  app: { publish(topic: string, message: string | Uint8Array, isBinary?: boolean): boolean };
+  app: NativePublisher;
   /** Engine connections of this server currently on another transport than websocket. */
   polling: number;
 }
@@ -54,7 +55,7 @@ export function pollingConnections(io: Server): number | null {
   return servers.get(io)?.polling ?? null;
 }
 
-export function attachFastPublish(io: Server, app: ServerState['app']): void {
+export function attachFastPublish(io: Server, app: NativePublisher): void {
   const state: ServerState = { app, polling: 0 };
   servers.set(io, state);
   io.engine.on('connection', (conn: { transport: { name: string }; on(event: 'upgrade' | 'close', fn: () => void): void }) => {
@@ -79,7 +80,9 @@ export function attachFastPublish(io: Server, app: ServerState['app']): void {
       inner.call(this, packet, opts);
       return;
     }
-    // What socket.io's version publishes, without its walk (there is nobody to walk for).
+    // What socket.io's version publishes, without its walk (there is nobody to walk for), and on
+    // this server's own app: socket.io's publishes on the last app attached in the process, so
+    // delegating to it with the walk stubbed out would be wrong with two servers in one process.
     packet.nsp = this.nsp.name;
     const topic = opts.rooms.size === 0 ? this.nsp.name : `${this.nsp.name}${SEPARATOR}${opts.rooms.values().next().value as string}`;
     for (const encoded of this.encoder.encode(packet)) {

@@ -30,10 +30,17 @@ const tweetKey = (id: string) => `${TWEET_KEY_PREFIX}${id}`;
  */
 const BODY_HEAD = /^\{"id":"(\d+)","authorId":"(\d+)",(?="text":)/;
 
-function bodyJson(b: TweetBody): string {
-  // Same key order as the SQL path's toTweet (with authorId where the Tweet has its author).
-  return JSON.stringify({ id: b.id, authorId: b.authorId, text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts });
+/**
+ * A body's cached JSON and its split for splicing, written once: byte for byte
+ * `JSON.stringify({id, authorId, text, replyTo, createdAt, editedAt, counts})` (the SQL path's
+ * toTweet key order, with authorId where the Tweet has its author), ids being digit strings.
+ */
+function writeBody(b: TweetBody): { json: string; split: SplitBody } {
+  const tail = JSON.stringify({ text: b.text, replyTo: b.replyTo, createdAt: b.createdAt, editedAt: b.editedAt, counts: b.counts }).slice(1);
+  return { json: `{"id":"${b.id}","authorId":"${b.authorId}",${tail}`, split: { id: b.id, authorId: b.authorId, tail } };
 }
+
+const bodyJson = (b: TweetBody): string => writeBody(b).json;
 
 /** A cached body ready for splicing: its id, its author's id and the rest of the tweet's JSON. */
 interface SplitBody {
@@ -211,13 +218,11 @@ export class TweetBodies {
       } else missing.push(id);
     }
     if (missing.length > 0) {
-      const loaded = await this.loadBodies(missing);
-      const texts = loaded.map((b) => [tweetKey(b.id), bodyJson(b)] as [string, string]);
-      this.fill(texts);
-      for (const [, json] of texts) {
-        const body = splitBody(json)!;
-        bodies.push(body);
-        local?.set(body.id, body, ticket);
+      const written = (await this.loadBodies(missing)).map(writeBody);
+      this.fill(written.map(({ json, split }) => [tweetKey(split.id), json]));
+      for (const { split } of written) {
+        bodies.push(split);
+        local?.set(split.id, split, ticket);
       }
     }
     const authors = await this.authorSummaries(new Set(bodies.map((b) => b.authorId)));
