@@ -33,6 +33,17 @@ export async function processCpuSeconds(pid: number): Promise<number | null> {
   }
 }
 
+/** CPU seconds of several processes together (the nodes of one system); null when any cannot be read. */
+export async function cpuSecondsOf(pids: readonly number[]): Promise<number | null> {
+  let total = 0;
+  for (const pid of pids) {
+    const seconds = await processCpuSeconds(pid);
+    if (seconds === null) return null;
+    total += seconds;
+  }
+  return total;
+}
+
 /**
  * CPU seconds (user + system) of this process's children that have ended and been reaped
  * (cutime + cstime of /proc/self/stat): the difference around a child's run is that child's CPU
@@ -62,35 +73,35 @@ export async function hostBusySeconds(): Promise<number | null> {
 export interface CpuShares {
   /** The gateway process; null when unknown or when no server was metered. */
   server: number | null;
-  /** This process: the load generator. */
+  /** The load generator: this process, plus its children that ended meanwhile (a wrk run). */
   client: number;
   /** Everything else on the machine: PostgreSQL backends, and any foreign load that skews the figures. */
   other: number | null;
 }
 
-/** Starts metering (the server too, given its pid); the returned function stops and reports the shares since the start. */
-export async function startCpuMeter(serverPid: number | readonly number[] | null): Promise<() => Promise<CpuShares>> {
-  // Several pids (the nodes of one system) add up; null when any cannot be read.
-  const pids = serverPid === null ? [] : typeof serverPid === 'number' ? [serverPid] : serverPid;
-  const serverSeconds = async (): Promise<number | null> => {
-    if (serverPid === null) return null;
-    const each = await Promise.all(pids.map(processCpuSeconds));
-    return each.some((s) => s === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
-  };
+/**
+ * Starts metering (the server too, given its processes: the nodes of one system add up); the
+ * returned function stops and reports the shares since the start.
+ */
+export async function startCpuMeter(serverPids: readonly number[] | null): Promise<() => Promise<CpuShares>> {
+  const serverSeconds = (): Promise<number | null> => (serverPids === null ? Promise.resolve(null) : cpuSecondsOf(serverPids));
   const server0 = await serverSeconds();
   const host0 = await hostBusySeconds();
+  const children0 = await childrenCpuSeconds();
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   return async () => {
     const seconds = (performance.now() - t0) / 1000;
     const clientUsage = process.cpuUsage(client0);
+    const children1 = await childrenCpuSeconds();
     const server1 = await serverSeconds();
     const host1 = await hostBusySeconds();
     const pct = (cpuSeconds: number) => (cpuSeconds / seconds) * 100;
-    const client = pct((clientUsage.user + clientUsage.system) / 1e6);
+    const reaped = children0 === null || children1 === null ? 0 : children1 - children0;
+    const client = pct((clientUsage.user + clientUsage.system) / 1e6 + reaped);
     const server = server0 === null || server1 === null ? null : pct(server1 - server0);
     const host = host0 === null || host1 === null ? null : pct(host1 - host0);
-    const serverKnown = serverPid === null || server !== null;
+    const serverKnown = serverPids === null || server !== null;
     return { server, client, other: host === null || !serverKnown ? null : Math.max(0, host - (server ?? 0) - client) };
   };
 }

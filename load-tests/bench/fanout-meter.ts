@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import { hostBusySeconds, processCpuSeconds } from './cpu.ts';
+import { cpuSecondsOf, hostBusySeconds, processCpuSeconds } from './cpu.ts';
 
 /**
  * CPU and memory of the processes of a fan-out run, from /proc (Linux):
@@ -43,11 +43,7 @@ export interface CpuUsage {
   other: number | null;
 }
 
-async function sum(pids: readonly number[]): Promise<number> {
-  let total = 0;
-  for (const pid of pids) total += (await processCpuSeconds(pid)) ?? NaN;
-  return total;
-}
+const sum = async (pids: readonly number[]): Promise<number> => (await cpuSecondsOf(pids)) ?? NaN;
 
 async function snapshot(p: MeteredPids): Promise<Snapshot> {
   const database = new Map<number, number>();

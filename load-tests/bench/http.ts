@@ -133,7 +133,7 @@ async function benchConfig(config: HttpConfig, round: number, options: BenchOpti
           await probe(gateway.url, route);
           const spec = { url: gateway.url, ...route, connections: options.connections };
           if (options.warmupSeconds > 0) await runLoad({ ...spec, durationSeconds: options.warmupSeconds });
-          const stopCpuMeter = await startCpuMeter(gateway.pid);
+          const stopCpuMeter = await startCpuMeter([gateway.pid]);
           const load = await runLoad({ ...spec, durationSeconds: options.durationSeconds });
           outcome.measurements.push({ ...config, round, route: route.name, load, cpu: await stopCpuMeter() });
           progress(`  ${route.name}: ${Math.round(load.requestsPerSecond)} req/s, p99 ${load.latencyMs.p99} ms, ${load.errors} errors`);

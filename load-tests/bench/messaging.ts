@@ -4,8 +4,7 @@ import { FlockApi } from './api.ts';
 import { startGatewayProcess } from './gateway-process.ts';
 import { runLoad } from './load.ts';
 import { machine } from './machine.ts';
-import { MESSAGING_ENV_HELP } from './messaging-options.ts';
-import { numberReader, type BenchOptions } from './options.ts';
+import { BenchOptionsError, numberReader, type BenchOptions } from './options.ts';
 import { format, markdownTable, textTable } from './report.ts';
 import { createStorage, postgresServerVersion } from './storage.ts';
 
@@ -35,10 +34,8 @@ export async function runMessagingBenchmark(options: BenchOptions): Promise<numb
   const number = numberReader(process.env, problems);
   const batch = number('BENCH_MESSAGING_BATCH', 50, 1);
   const rate = number('BENCH_MESSAGING_RATE', 1000, 1);
-  if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n\n${MESSAGING_ENV_HELP}\n`);
-    return 2;
-  }
+  // run.ts prints it with this scenario's settings.
+  if (problems.length > 0) throw new BenchOptionsError(problems);
   const storage = await createStorage('postgres', options);
   const gw = await startGatewayProcess({ env: { ...storage.env, HTTP_TRANSPORT: 'uws', SOCKET_EVENTS_PER_SECOND: '100000', MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } });
   const rows: string[][] = [];

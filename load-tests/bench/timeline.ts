@@ -65,17 +65,17 @@ async function measure(
   };
   // GETs (one fixed request) with wrk, whose CPU per request is a fraction of autocannon's, so the
   // two cores go to the gateway and its stores; POSTs (a new body each) with autocannon.
-  const run = async (durationSeconds: number): Promise<{ result: LoadResult; wrkCpuSeconds: number | null }> => {
-    if (spec.method === 'POST') return { result: await runLoad({ ...load, durationSeconds }), wrkCpuSeconds: 0 };
-    const r = await runWrk({ url: nodes.map((g) => g.url), delayMs: spec.delayMs, path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
-    return { result: r, wrkCpuSeconds: r.cpuSeconds };
-  };
+  const run = (durationSeconds: number): Promise<LoadResult> =>
+    spec.method === 'POST'
+      ? runLoad({ ...load, durationSeconds })
+      : runWrk({ url: nodes.map((g) => g.url), delayMs: spec.delayMs, path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
   if (options.warmupSeconds > 0) await run(options.warmupSeconds);
   // The services' CPU (a backend that ends during the measurement counts from its last reading).
   const stopServices = await startUsageMeter({ servers: [], redis: parties.redisPid, clients: [], database: parties.backends });
+  // wrk is a child process: the meter counts it with the harness as the load generator.
   const stopCpu = await startCpuMeter(nodes.map((g) => g.pid));
-  const { result, wrkCpuSeconds } = await run(options.durationSeconds);
-  const cpu = moveToClient(await stopCpu(), wrkCpuSeconds, result.durationSeconds);
+  const result = await run(options.durationSeconds);
+  const cpu = await stopCpu();
   const services = await stopServices();
   const perRequest = (cpuSeconds: number | null) => (cpuSeconds === null || result.responses === 0 ? null : (cpuSeconds * 1000) / result.responses);
   const shareSeconds = (pct: number | null) => (pct === null ? null : (pct / 100) * result.durationSeconds);
@@ -92,13 +92,6 @@ async function measure(
   };
   progress(`  ${name}: ${format.count(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
   return m;
-}
-
-/** The meter counts the harness as the client; wrk is a child process, whose CPU it saw as "other". */
-function moveToClient(cpu: CpuShares, childSeconds: number | null, durationSeconds: number): CpuShares {
-  if (childSeconds === null) return { ...cpu, other: null };
-  const pct = (childSeconds / durationSeconds) * 100;
-  return { ...cpu, client: cpu.client + pct, other: cpu.other === null ? null : Math.max(0, cpu.other - pct) };
 }
 
 const msOrDash = (v: number | null) => (v === null ? '–' : v.toFixed(3));
@@ -199,7 +192,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
 
     // Both paths answer the same page before anything is measured.
     const viaSql = await new FlockApi(sqlNodes[0]!.url).homeTimeline(seed.reader, PAGE);
-    for (const node of [...cachedNodes, ...sqlNodes]) {
+    for (const node of [...cachedNodes, ...sqlNodes.slice(1)]) {
       const page = await new FlockApi(node.url).homeTimeline(seed.reader, PAGE);
       if (JSON.stringify(page) !== JSON.stringify(viaSql) || page.length !== PAGE) {
         throw new Error(`the home timelines of ${node.url} and the first SQL node differ (${page.length} vs ${viaSql.length} tweets)`);
@@ -218,20 +211,12 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     backends = await postgresBackends(options.postgresAdminUrl, new URL(storage.env.DATABASE_URL!).pathname.slice(1));
     const parties: Parties = { backends: backends.pids, redisPid: redis.pid };
     const cachedName = `GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`;
-    const measurements = [
-      await measure(cachedName, cachedNodes, home, options, parties),
-      ...(to.paceMs > 0 ? [await measure(`${cachedName}, paced ${to.paceMs} ms`, cachedNodes, { ...home, delayMs: to.paceMs }, options, parties)] : []),
-      await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, home, options, parties),
-      await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], post(seed.small), options, parties),
-      await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, [cachedGw], post(seed.large), options, parties),
-    ];
-    const [cached, paced, sql, small, large] = (to.paceMs > 0 ? measurements : [measurements[0], null, ...measurements.slice(1)]) as [
-      Measurement,
-      Measurement | null,
-      Measurement,
-      Measurement,
-      Measurement,
-    ];
+    const cached = await measure(cachedName, cachedNodes, home, options, parties);
+    const paced = to.paceMs > 0 ? await measure(`${cachedName}, paced ${to.paceMs} ms`, cachedNodes, { ...home, delayMs: to.paceMs }, options, parties) : null;
+    const sql = await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, home, options, parties);
+    const small = await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], post(seed.small), options, parties);
+    const large = await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, [cachedGw], post(seed.large), options, parties);
+    const measurements = [cached, ...(paced ? [paced] : []), sql, small, large];
     // Where the cached gateways' pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
     const readPaths: Record<string, number> = {};
     for (const node of cachedNodes) {

@@ -231,7 +231,8 @@ export class LightSocket {
         this.text(payload);
         return;
       case OPCODE.ping:
-        this.conn.write(encodeClientFrame(OPCODE.pong, Buffer.from(payload)));
+        // encodeClientFrame copies the payload into the masked frame.
+        this.conn.write(encodeClientFrame(OPCODE.pong, payload));
         return;
       case OPCODE.pong:
         return;

@@ -123,9 +123,8 @@ export class FrameReader {
         header = 4;
       } else if (length === 127) {
         if (end - at < 10) break;
-        const long = buf.readBigUInt64BE(at + 2);
-        if (long > BigInt(this.maxPayload)) throw new FrameError(`a frame of ${long} bytes is over the ${this.maxPayload}-byte limit`);
-        length = Number(long);
+        // Past 2^53 the number is inexact, but still over any limit: the check below catches it.
+        length = Number(buf.readBigUInt64BE(at + 2));
         header = 10;
       }
       if (length > this.maxPayload) throw new FrameError(`a frame of ${length} bytes is over the ${this.maxPayload}-byte limit`);
@@ -134,7 +133,8 @@ export class FrameReader {
       at += header + length;
       this.frame(b0 & 0x80 ? true : false, b0 & 0x0f, payload);
     }
-    if (at < end) this.rest = Buffer.from(buf.subarray(at));
+    // The caller's chunk may be its reused read buffer: keep a copy; a concatenation is ours already.
+    if (at < end) this.rest = buf === chunk ? Buffer.from(buf.subarray(at)) : buf.subarray(at);
   }
 
   private frame(fin: boolean, opcode: number, payload: Buffer): void {
