@@ -30,7 +30,8 @@ export async function openPostgresDatabase(url: string, poolSize: number, log: L
     try {
       return await p;
     } catch (err) {
-      if (isConnectionError(err)) throw unavailable('The database is unreachable');
+      // The driver's error stays as the cause, for the logs (clients get the generic message).
+      if (isConnectionError(err)) throw Object.assign(unavailable('The database is unreachable'), { cause: err });
       throw err;
     }
   };

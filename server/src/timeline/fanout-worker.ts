@@ -111,7 +111,7 @@ export class FanoutWorker implements TimelineJobRunner {
           },
           (err: unknown) => {
             // Once per outage, not once per poll.
-            if (!this.failing) this.d.log.warn({ err: (err as Error).message }, 'timeline fan-out batch failed; retrying every poll');
+            if (!this.failing) this.d.log.warn({ err: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message }, 'timeline fan-out batch failed; retrying every poll');
             this.failing = true;
           },
         )
