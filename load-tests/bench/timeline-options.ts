@@ -9,6 +9,8 @@ export const TIMELINE_ENV_HELP = `Timeline scenario:
   BENCH_TIMELINE_NODES         gateway nodes per read path, one per core (default: the cores, ${os.cpus().length} here)
   BENCH_TIMELINE_PACE_MS       the cached GETs again, each connection waiting this long between requests,
                                for the p99 below saturation (default 1; 0 = no paced run, p99 at saturation)
+  BENCH_TIMELINE_READ_WARMUP   unmeasured seconds of the same GETs before each read path's measurement
+                               (default 10: a node's heap settles in the first seconds of load after idle)
   BENCH_TIMELINE_FOLLOWED      accounts the reader follows (default 1000)
   BENCH_TIMELINE_FOLLOWERS     followers of the large author (default 1000000)`;
 
@@ -16,6 +18,12 @@ export interface TimelineOptions {
   /** Gateway processes of each read path (cached, SQL), one per core as deployed: the GETs spread over them. */
   nodes: number;
   readConnections: number;
+  /**
+   * Warm-up of each read path's saturated measurement. Longer than BENCH_WARMUP: a gateway that sat
+   * idle during the seeding resizes its heap in the first 5-7 s of load (one full collection of
+   * about 20 ms), which is start-up, not the steady state the p99 is about (docs/benchmarks.md).
+   */
+  readWarmupSeconds: number;
   /** Paced cached GETs: ms each connection waits between requests; 0 = none. */
   paceMs: number;
   postConnections: number;
@@ -28,6 +36,7 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
   const options: TimelineOptions = {
     nodes: number('BENCH_TIMELINE_NODES', os.cpus().length, 1),
     readConnections: number('BENCH_TIMELINE_CONNECTIONS', 10, 1),
+    readWarmupSeconds: number('BENCH_TIMELINE_READ_WARMUP', 10, 0, false),
     paceMs: number('BENCH_TIMELINE_PACE_MS', 1, 0),
     postConnections: number('BENCH_TIMELINE_POST_CONNECTIONS', 4, 1),
     plan: {

@@ -50,7 +50,7 @@ interface Parties {
 async function measure(
   name: string,
   nodes: readonly GatewayProcess[],
-  spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string }; delayMs?: number },
+  spec: { method: 'GET' | 'POST'; session: Session; connections: number; expectStatus: number; next: () => { path: string; body?: string }; delayMs?: number; warmupSeconds?: number },
   options: BenchOptions,
   parties: Parties,
 ): Promise<Measurement> {
@@ -69,7 +69,8 @@ async function measure(
     spec.method === 'POST'
       ? runLoad({ ...load, durationSeconds })
       : runWrk({ url: nodes.map((g) => g.url), delayMs: spec.delayMs, path: spec.next().path, headers: load.headers, connections: spec.connections, durationSeconds });
-  if (options.warmupSeconds > 0) await run(options.warmupSeconds);
+  const warmupSeconds = spec.warmupSeconds ?? options.warmupSeconds;
+  if (warmupSeconds > 0) await run(warmupSeconds);
   // The services' CPU (a backend that ends during the measurement counts from its last reading).
   const stopServices = await startUsageMeter({ servers: [], redis: parties.redisPid, clients: [], database: parties.backends });
   // wrk is a child process: the meter counts it with the harness as the load generator.
@@ -135,19 +136,19 @@ interface Check {
 }
 
 /**
- * The targets. The p99 is judged on the paced measurement when there is one (a latency under a
- * stated load below saturation; at saturation the p99 is the scheduler's: docs/benchmarks.md), and
- * the saturation p99 is printed beside it.
+ * The targets. The p99 target must hold both at saturation and on the paced measurement (a stated
+ * load below saturation) when there is one; both are printed.
  */
 function checks(cached: Measurement, paced: Measurement | null, sql: Measurement, small: Measurement, large: Measurement, plan: TimelineOptions['plan']): Check[] {
   const speedup = cached.load.requestsPerSecond / sql.load.requestsPerSecond;
   const postRatio = Math.max(small.load.latencyMs.p50, large.load.latencyMs.p50) / Math.max(0.001, Math.min(small.load.latencyMs.p50, large.load.latencyMs.p50));
-  const latency = paced ?? cached;
-  const where = paced
-    ? `paced, ${format.count(paced.load.requestsPerSecond)} req/s (at saturation: ${format.ms(cached.load.latencyMs.p99)} ms)`
-    : `at saturation, ${format.count(cached.load.requestsPerSecond)} req/s`;
+  const latencies = [
+    `${format.ms(cached.load.latencyMs.p99)} ms at saturation (${format.count(cached.load.requestsPerSecond)} req/s)`,
+    ...(paced ? [`${format.ms(paced.load.latencyMs.p99)} ms paced (${format.count(paced.load.requestsPerSecond)} req/s)`] : []),
+  ];
+  const worstP99 = Math.max(cached.load.latencyMs.p99, paced?.load.latencyMs.p99 ?? 0);
   return [
-    { target: 'warm home timeline p99 ≤ 5 ms', measured: `${format.ms(latency.load.latencyMs.p99)} ms ${where}`, met: latency.load.latencyMs.p99 <= 5 },
+    { target: 'warm home timeline p99 ≤ 5 ms', measured: latencies.join(', '), met: worstP99 <= 5 },
     { target: 'home timeline ≥ 10× the SQL path (req/s)', measured: format.ratio(speedup), met: speedup >= 10 },
     { target: `POST p50, ${plan.smallFollowers} vs ${plan.largeFollowers.toLocaleString('en-US')} followers, within 2×`, measured: format.ratio(postRatio), met: postRatio <= 2 },
   ];
@@ -167,7 +168,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl) };
   progress(
     `timeline benchmark: reader follows ${to.plan.followedAuthors}, large author has ${to.plan.largeFollowers.toLocaleString('en-US')} followers; ` +
-      `${options.durationSeconds} s per measurement after ${options.warmupSeconds} s warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
+      `${options.durationSeconds} s per measurement after ${to.readWarmupSeconds} s (reads) or ${options.warmupSeconds} s (posts) of warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
       `${host.cpus} × ${host.cpuModel}, PostgreSQL ${host.postgres ?? 'unreachable'}`,
   );
   const storage = await createStorage('postgres', options);
@@ -177,27 +178,39 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   try {
     // No media service: it is not measured, and two in-process ones would both want RTMP port 1935.
     const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws', MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } as const;
-    // Each read path on `nodes` gateway processes (one per core, as deployed behind a load balancer).
+    // Each read path on `nodes` gateway processes (one per core, as deployed behind a load
+    // balancer). Only the nodes being measured run during a measurement: an idle gateway's V8
+    // shrinks its heap with full collections (its memory reducer) some seconds after its traffic
+    // stops, and those took the shared cores from the measured nodes for up to 140 ms
+    // (docs/benchmarks.md, "Timeline p99"). The SQL nodes start after the cached measurements and
+    // stop before the posts.
     const cachedNodes: GatewayProcess[] = [];
-    const sqlNodes: GatewayProcess[] = [];
     for (let i = 0; i < to.nodes; i++) {
       cachedNodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + i) } }));
       gateways.push(cachedNodes[i]!);
-      sqlNodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + to.nodes + i), TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } }));
-      gateways.push(sqlNodes[i]!);
     }
+    const startSqlNodes = async (): Promise<GatewayProcess[]> => {
+      const nodes: GatewayProcess[] = [];
+      for (let i = 0; i < to.nodes; i++) {
+        nodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + to.nodes + i), TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } }));
+        gateways.push(nodes[i]!);
+      }
+      return nodes;
+    };
     const cachedGw = cachedNodes[0]!;
     const api = new FlockApi(cachedGw.url);
     const seed = await seedTimeline(api, storage.env.DATABASE_URL!, to.plan, progress);
-
-    // Both paths answer the same page before anything is measured.
-    const viaSql = await new FlockApi(sqlNodes[0]!.url).homeTimeline(seed.reader, PAGE);
-    for (const node of [...cachedNodes, ...sqlNodes.slice(1)]) {
-      const page = await new FlockApi(node.url).homeTimeline(seed.reader, PAGE);
-      if (JSON.stringify(page) !== JSON.stringify(viaSql) || page.length !== PAGE) {
-        throw new Error(`the home timelines of ${node.url} and the first SQL node differ (${page.length} vs ${viaSql.length} tweets)`);
+    /** Every node answers the reader the same full page as the first one (nothing writes between the reads). */
+    const samePage = async (nodes: readonly GatewayProcess[]) => {
+      const first = await new FlockApi(nodes[0]!.url).homeTimeline(seed.reader, PAGE);
+      for (const node of nodes) {
+        const page = await new FlockApi(node.url).homeTimeline(seed.reader, PAGE);
+        if (JSON.stringify(page) !== JSON.stringify(first) || page.length !== PAGE) {
+          throw new Error(`the home timelines of ${node.url} and ${nodes[0]!.url} differ (${page.length} vs ${first.length} tweets)`);
+        }
       }
-    }
+    };
+    await samePage(cachedNodes);
 
     const home = { method: 'GET' as const, session: seed.reader, connections: to.readConnections, expectStatus: 200, next: () => ({ path: `/v1/timeline/home?limit=${PAGE}` }) };
     let n = 0;
@@ -211,9 +224,13 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     backends = await postgresBackends(options.postgresAdminUrl, new URL(storage.env.DATABASE_URL!).pathname.slice(1));
     const parties: Parties = { backends: backends.pids, redisPid: redis.pid };
     const cachedName = `GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`;
-    const cached = await measure(cachedName, cachedNodes, home, options, parties);
+    const cached = await measure(cachedName, cachedNodes, { ...home, warmupSeconds: to.readWarmupSeconds }, options, parties);
     const paced = to.paceMs > 0 ? await measure(`${cachedName}, paced ${to.paceMs} ms`, cachedNodes, { ...home, delayMs: to.paceMs }, options, parties) : null;
-    const sql = await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, home, options, parties);
+    // The SQL path answers the page the cached path was measured on, or no figure counts.
+    const sqlNodes = await startSqlNodes();
+    await samePage([...sqlNodes, ...cachedNodes]);
+    const sql = await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, { ...home, warmupSeconds: to.readWarmupSeconds }, options, parties);
+    for (const node of sqlNodes) await node.stop();
     const small = await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], post(seed.small), options, parties);
     const large = await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, [cachedGw], post(seed.large), options, parties);
     const measurements = [cached, ...(paced ? [paced] : []), sql, small, large];
@@ -231,7 +248,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     const problems = gateways.flatMap((g) => g.problems());
 
     const heading =
-      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
+      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement, after ${to.readWarmupSeconds} s (reads) or ${options.warmupSeconds} s (posts) of warm-up · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
       `PostgreSQL ${host.postgres ?? '?'}, Redis ${redis.version} · ` +
       `${host.cpus} cores (${host.cpuModel}) shared by client, gateways, PostgreSQL and Redis · Node ${host.node}`;
     const results = resultsTable(measurements);
