@@ -36,7 +36,8 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
   const options: TimelineOptions = {
     nodes: number('BENCH_TIMELINE_NODES', os.cpus().length, 1),
     readConnections: number('BENCH_TIMELINE_CONNECTIONS', 10, 1),
-    readWarmupSeconds: number('BENCH_TIMELINE_READ_WARMUP', 10, 0, false),
+    // Whole seconds: wrk's -d takes no fractions.
+    readWarmupSeconds: number('BENCH_TIMELINE_READ_WARMUP', 10, 0),
     paceMs: number('BENCH_TIMELINE_PACE_MS', 1, 0),
     postConnections: number('BENCH_TIMELINE_POST_CONNECTIONS', 4, 1),
     plan: {

@@ -18,8 +18,8 @@ import { requireWrk, runWrk } from './wrk.ts';
 
 /**
  * `npm run bench -- timeline`: the hybrid home timeline (docs/timelines.md) on PostgreSQL and a
- * private Redis. Two gateways on the same data: one with the cached read path, one with
- * TIMELINE_READ_PATH=sql. Measures the warm GET /v1/timeline/home of a reader following 1,000
+ * private Redis. Gateway nodes on the same data: BENCH_TIMELINE_NODES with the cached read path,
+ * as many with TIMELINE_READ_PATH=sql. Measures the warm GET /v1/timeline/home of a reader following 1,000
  * accounts on both, and POST /v1/tweets by an author with 100 followers (fanned out) against one
  * with 1,000,000 (merged at read time).
  */
@@ -168,7 +168,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl) };
   progress(
     `timeline benchmark: reader follows ${to.plan.followedAuthors}, large author has ${to.plan.largeFollowers.toLocaleString('en-US')} followers; ` +
-      `${options.durationSeconds} s per measurement after ${to.readWarmupSeconds} s (reads) or ${options.warmupSeconds} s (posts) of warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
+      `${options.durationSeconds} s per measurement after ${to.readWarmupSeconds} s (saturated reads) or ${options.warmupSeconds} s (paced reads, posts) of warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
       `${host.cpus} × ${host.cpuModel}, PostgreSQL ${host.postgres ?? 'unreachable'}`,
   );
   const storage = await createStorage('postgres', options);
@@ -179,11 +179,11 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     // No media service: it is not measured, and two in-process ones would both want RTMP port 1935.
     const env = { ...storage.env, REDIS_URL: redis.url, HTTP_TRANSPORT: 'uws', MEDIA_SERVICE: 'off', SERVE_WEB_APP: 'false' } as const;
     // Each read path on `nodes` gateway processes (one per core, as deployed behind a load
-    // balancer). Only the nodes being measured run during a measurement: an idle gateway's V8
-    // shrinks its heap with full collections (its memory reducer) some seconds after its traffic
-    // stops, and those took the shared cores from the measured nodes for up to 140 ms
-    // (docs/benchmarks.md, "Timeline p99"). The SQL nodes start after the cached measurements and
-    // stop before the posts.
+    // balancer). The SQL nodes run only around their own measurement: an idle gateway's V8 shrinks
+    // its heap with full collections (its memory reducer) some seconds after its traffic stops,
+    // and those took the shared cores from the measured nodes for up to 140 ms (docs/benchmarks.md,
+    // "Timeline p99"). The cached nodes stay up (the first takes the posts), idle meanwhile: their
+    // collections can only take from the SQL figure, which favours the ratio a little.
     const cachedNodes: GatewayProcess[] = [];
     for (let i = 0; i < to.nodes; i++) {
       cachedNodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + i) } }));
@@ -248,7 +248,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     const problems = gateways.flatMap((g) => g.problems());
 
     const heading =
-      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement, after ${to.readWarmupSeconds} s (reads) or ${options.warmupSeconds} s (posts) of warm-up · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
+      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement, after ${to.readWarmupSeconds} s (saturated reads) or ${options.warmupSeconds} s (paced reads, posts) of warm-up · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
       `PostgreSQL ${host.postgres ?? '?'}, Redis ${redis.version} · ` +
       `${host.cpus} cores (${host.cpuModel}) shared by client, gateways, PostgreSQL and Redis · Node ${host.node}`;
     const results = resultsTable(measurements);
@@ -259,7 +259,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
 
     await mkdir(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, `timeline-${startedAt.replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, `${JSON.stringify({ scenario: 'timeline', startedAt, host, options: { ...options, postgresAdminUrl: undefined }, plan: to.plan, measurements, readPaths, checks: targetChecks, problems }, null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify({ scenario: 'timeline', startedAt, host, options: { ...options, postgresAdminUrl: undefined }, timeline: to, measurements, readPaths, checks: targetChecks, problems }, null, 2)}\n`);
     console.log(`\nFull results: ${path.relative(process.cwd(), file)}`);
 
     const errors = measurements.reduce((s, m) => s + m.load.errors, 0);

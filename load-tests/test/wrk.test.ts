@@ -35,7 +35,8 @@ describe('wrk load generator (timeline benchmark GETs)', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    // No server when wrk is missing (beforeAll failed first): only the install hint is reported.
+    afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
     it('reports responses, rate, latency percentiles and its own CPU time; sends the path and headers', async () => {
       const r = await runWrk({ url, path: '/v1/x?limit=20', headers: { authorization: 'Bearer t0k' }, connections: 2, durationSeconds: 1 });

@@ -24,3 +24,14 @@ export class FlockError extends Error {
 export const notFound = (what = 'Not found'): FlockError => new FlockError('FLOCK_ERR_NOT_FOUND', what);
 export const forbidden = (what?: string): FlockError => new FlockError('FLOCK_ERR_FORBIDDEN', what);
 export const unavailable = (what?: string): FlockError => new FlockError('FLOCK_ERR_UNAVAILABLE', what);
+
+/**
+ * The driver-level reason behind an error (its `cause`: code and message), for logs only. A
+ * connection refused on every address is an AggregateError with a code and no message.
+ */
+export function causeOf(err: unknown): string | undefined {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (!(cause instanceof Error)) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return [typeof code === 'string' ? code : '', cause.message].filter(Boolean).join(': ') || cause.name;
+}

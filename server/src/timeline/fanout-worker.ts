@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../db/database.ts';
+import { causeOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { TimelineCache } from './timeline-cache.ts';
 import type { TimelineJobRunner } from './timeline-jobs.ts';
@@ -111,7 +112,7 @@ export class FanoutWorker implements TimelineJobRunner {
           },
           (err: unknown) => {
             // Once per outage, not once per poll.
-            if (!this.failing) this.d.log.warn({ err: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message }, 'timeline fan-out batch failed; retrying every poll');
+            if (!this.failing) this.d.log.warn({ err: (err as Error).message, cause: causeOf(err) }, 'timeline fan-out batch failed; retrying every poll');
             this.failing = true;
           },
         )

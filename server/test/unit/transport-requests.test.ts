@@ -41,7 +41,7 @@ afterEach(() => {
 });
 
 describe.each(['uws', 'node'] as const)('%s transport requests', (kind) => {
-  it('are fast objects of one shape, the address read on demand', async () => {
+  it('are fast objects of one shape, with their method, path, query, body and address', async () => {
     const seen: { req: HttpRequest; ip: string }[] = [];
     ({ transport } = createTransport(loadConfig({ HTTP_TRANSPORT: kind }), {
       handler: async (req) => {
