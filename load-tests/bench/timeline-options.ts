@@ -9,8 +9,9 @@ export const TIMELINE_ENV_HELP = `Timeline scenario:
   BENCH_TIMELINE_NODES         gateway nodes per read path, one per core (default: the cores, ${os.cpus().length} here)
   BENCH_TIMELINE_PACE_MS       the cached GETs again, each connection waiting this long between requests,
                                for the p99 below saturation (default 1; 0 = no paced run, p99 at saturation)
-  BENCH_TIMELINE_READ_WARMUP   unmeasured seconds of the same GETs before each read path's measurement
-                               (default 10: a node's heap settles in the first seconds of load after idle)
+  BENCH_TIMELINE_WARMUP        unmeasured seconds of the same load before a measurement whose nodes sat idle
+                               (each path's saturated GETs, the first posts; default 10: a node's heap
+                               settles in the first seconds of load after idle); the others keep BENCH_WARMUP
   BENCH_TIMELINE_FOLLOWED      accounts the reader follows (default 1000)
   BENCH_TIMELINE_FOLLOWERS     followers of the large author (default 1000000)`;
 
@@ -19,11 +20,12 @@ export interface TimelineOptions {
   nodes: number;
   readConnections: number;
   /**
-   * Warm-up of each read path's saturated measurement. Longer than BENCH_WARMUP: a gateway that sat
-   * idle during the seeding resizes its heap in the first 5-7 s of load (one full collection of
-   * about 20 ms), which is start-up, not the steady state the p99 is about (docs/benchmarks.md).
+   * Warm-up of a measurement whose nodes sat idle before it (each read path's saturated GETs, the
+   * first posts). Longer than BENCH_WARMUP: a gateway that sat idle (the seeding, the other
+   * path's run) resizes its heap in the first 5-7 s of load (one full collection of about 20 ms),
+   * which is start-up, not the steady state measured (docs/benchmarks.md, "Timeline p99").
    */
-  readWarmupSeconds: number;
+  idleWarmupSeconds: number;
   /** Paced cached GETs: ms each connection waits between requests; 0 = none. */
   paceMs: number;
   postConnections: number;
@@ -37,7 +39,7 @@ export function readTimelineOptions(env: Record<string, string | undefined>): Ti
     nodes: number('BENCH_TIMELINE_NODES', os.cpus().length, 1),
     readConnections: number('BENCH_TIMELINE_CONNECTIONS', 10, 1),
     // Whole seconds: wrk's -d takes no fractions.
-    readWarmupSeconds: number('BENCH_TIMELINE_READ_WARMUP', 10, 0),
+    idleWarmupSeconds: number('BENCH_TIMELINE_WARMUP', 10, 0),
     paceMs: number('BENCH_TIMELINE_PACE_MS', 1, 0),
     postConnections: number('BENCH_TIMELINE_POST_CONNECTIONS', 4, 1),
     plan: {

@@ -168,7 +168,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
   const host = { ...machine(), postgres: await postgresServerVersion(options.postgresAdminUrl) };
   progress(
     `timeline benchmark: reader follows ${to.plan.followedAuthors}, large author has ${to.plan.largeFollowers.toLocaleString('en-US')} followers; ` +
-      `${options.durationSeconds} s per measurement after ${to.readWarmupSeconds} s (saturated reads) or ${options.warmupSeconds} s (paced reads, posts) of warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
+      `${options.durationSeconds} s per measurement after ${to.idleWarmupSeconds} s (saturated reads, first posts) or ${options.warmupSeconds} s (paced reads, second posts) of warm-up; ${to.nodes} gateway nodes per read path; ${to.readConnections} read / ${to.postConnections} post connections; ` +
       `${host.cpus} × ${host.cpuModel}, PostgreSQL ${host.postgres ?? 'unreachable'}`,
   );
   const storage = await createStorage('postgres', options);
@@ -224,14 +224,15 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     backends = await postgresBackends(options.postgresAdminUrl, new URL(storage.env.DATABASE_URL!).pathname.slice(1));
     const parties: Parties = { backends: backends.pids, redisPid: redis.pid };
     const cachedName = `GET /v1/timeline/home, cached (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`;
-    const cached = await measure(cachedName, cachedNodes, { ...home, warmupSeconds: to.readWarmupSeconds }, options, parties);
+    const cached = await measure(cachedName, cachedNodes, { ...home, warmupSeconds: to.idleWarmupSeconds }, options, parties);
     const paced = to.paceMs > 0 ? await measure(`${cachedName}, paced ${to.paceMs} ms`, cachedNodes, { ...home, delayMs: to.paceMs }, options, parties) : null;
     // The SQL path answers the page the cached path was measured on, or no figure counts.
     const sqlNodes = await startSqlNodes();
     await samePage([...sqlNodes, ...cachedNodes]);
-    const sql = await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, { ...home, warmupSeconds: to.readWarmupSeconds }, options, parties);
+    const sql = await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, { ...home, warmupSeconds: to.idleWarmupSeconds }, options, parties);
     for (const node of sqlNodes) await node.stop();
-    const small = await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], post(seed.small), options, parties);
+    // The first cached node sat idle through the SQL run.
+    const small = await measure(`POST /v1/tweets, ${to.plan.smallFollowers} followers (fan-out)`, [cachedGw], { ...post(seed.small), warmupSeconds: to.idleWarmupSeconds }, options, parties);
     const large = await measure(`POST /v1/tweets, ${to.plan.largeFollowers.toLocaleString('en-US')} followers (merged at read)`, [cachedGw], post(seed.large), options, parties);
     const measurements = [cached, ...(paced ? [paced] : []), sql, small, large];
     // Where the cached gateways' pages came from (cache, rebuild, sql fallback): the cached figures mean something only if "cache" dominates.
@@ -248,7 +249,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     const problems = gateways.flatMap((g) => g.problems());
 
     const heading =
-      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement, after ${to.readWarmupSeconds} s (saturated reads) or ${options.warmupSeconds} s (paced reads, posts) of warm-up · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
+      `${startedAt.slice(0, 10)} · ${options.durationSeconds} s per measurement, after ${to.idleWarmupSeconds} s (saturated reads, first posts) or ${options.warmupSeconds} s (paced reads, second posts) of warm-up · load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end · ` +
       `PostgreSQL ${host.postgres ?? '?'}, Redis ${redis.version} · ` +
       `${host.cpus} cores (${host.cpuModel}) shared by client, gateways, PostgreSQL and Redis · Node ${host.node}`;
     const results = resultsTable(measurements);
