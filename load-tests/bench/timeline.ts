@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FlockApi, type Session } from './api.ts';
 import { startCpuMeter, type CpuShares } from './cpu.ts';
 import { postgresBackends, startUsageMeter } from './fanout-meter.ts';
-import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
+import { startGatewayProcess, type GatewayEnv, type GatewayProcess } from './gateway-process.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { machine } from './machine.ts';
 import type { BenchOptions } from './options.ts';
@@ -184,19 +184,15 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     // and those took the shared cores from the measured nodes for up to 140 ms (docs/benchmarks.md,
     // "Timeline p99"). The cached nodes stay up (the first takes the posts), idle meanwhile: their
     // collections can only take from the SQL figure, which favours the ratio a little.
-    const cachedNodes: GatewayProcess[] = [];
-    for (let i = 0; i < to.nodes; i++) {
-      cachedNodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + i) } }));
-      gateways.push(cachedNodes[i]!);
-    }
-    const startSqlNodes = async (): Promise<GatewayProcess[]> => {
+    const startNodes = async (firstId: number, extra: GatewayEnv): Promise<GatewayProcess[]> => {
       const nodes: GatewayProcess[] = [];
       for (let i = 0; i < to.nodes; i++) {
-        nodes.push(await startGatewayProcess({ env: { ...env, NODE_ID: String(1 + to.nodes + i), TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' } }));
+        nodes.push(await startGatewayProcess({ env: { ...env, ...extra, NODE_ID: String(firstId + i) } }));
         gateways.push(nodes[i]!);
       }
       return nodes;
     };
+    const cachedNodes = await startNodes(1, {});
     const cachedGw = cachedNodes[0]!;
     const api = new FlockApi(cachedGw.url);
     const seed = await seedTimeline(api, storage.env.DATABASE_URL!, to.plan, progress);
@@ -227,7 +223,7 @@ export async function runTimelineBenchmark(options: BenchOptions): Promise<numbe
     const cached = await measure(cachedName, cachedNodes, { ...home, warmupSeconds: to.idleWarmupSeconds }, options, parties);
     const paced = to.paceMs > 0 ? await measure(`${cachedName}, paced ${to.paceMs} ms`, cachedNodes, { ...home, delayMs: to.paceMs }, options, parties) : null;
     // The SQL path answers the page the cached path was measured on, or no figure counts.
-    const sqlNodes = await startSqlNodes();
+    const sqlNodes = await startNodes(1 + to.nodes, { TIMELINE_READ_PATH: 'sql', TIMELINE_FANOUT_WORKER: 'false' });
     await samePage([...sqlNodes, ...cachedNodes]);
     const sql = await measure(`GET /v1/timeline/home, plain SQL (follows ${to.plan.followedAuthors}, ${to.nodes} nodes)`, sqlNodes, { ...home, warmupSeconds: to.idleWarmupSeconds }, options, parties);
     for (const node of sqlNodes) await node.stop();

@@ -10,8 +10,9 @@ export class FlockError extends Error {
     message?: string,
     readonly details?: unknown,
     readonly headers?: Record<string, string>,
+    options?: ErrorOptions,
   ) {
-    super(message ?? ERRORS[code].message);
+    super(message ?? ERRORS[code].message, options);
     this.name = 'FlockError';
     this.status = ERRORS[code].status;
   }
@@ -23,7 +24,8 @@ export class FlockError extends Error {
 
 export const notFound = (what = 'Not found'): FlockError => new FlockError('FLOCK_ERR_NOT_FOUND', what);
 export const forbidden = (what?: string): FlockError => new FlockError('FLOCK_ERR_FORBIDDEN', what);
-export const unavailable = (what?: string): FlockError => new FlockError('FLOCK_ERR_UNAVAILABLE', what);
+/** `options.cause`: the underlying error, for the logs (see causeOf); never in the response body. */
+export const unavailable = (what?: string, options?: ErrorOptions): FlockError => new FlockError('FLOCK_ERR_UNAVAILABLE', what, undefined, undefined, options);
 
 /**
  * The driver-level reason behind an error (its `cause`: code and message), for logs only. A

@@ -31,7 +31,7 @@ export async function openPostgresDatabase(url: string, poolSize: number, log: L
       return await p;
     } catch (err) {
       // The driver's error stays as the cause, for the logs (clients get the generic message).
-      if (isConnectionError(err)) throw Object.assign(unavailable('The database is unreachable'), { cause: err });
+      if (isConnectionError(err)) throw unavailable('The database is unreachable', { cause: err });
       throw err;
     }
   };

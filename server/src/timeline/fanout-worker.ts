@@ -86,7 +86,7 @@ export class FanoutWorker implements TimelineJobRunner {
     try {
       await this.claimAndApply('id = ANY($1::bigint[])', [jobIds]);
     } catch (err) {
-      this.d.log.warn({ err: (err as Error).message }, 'timeline fan-out after commit failed; the worker retries it');
+      this.d.log.warn({ err: (err as Error).message, cause: causeOf(err) }, 'timeline fan-out after commit failed; the worker retries it');
       this.wake();
     }
   }
@@ -221,7 +221,7 @@ export class FanoutWorker implements TimelineJobRunner {
   private async failed(tx: Queryable, job: JobRow, err: unknown): Promise<void> {
     this.d.onJob(job.kind, 'failed');
     const attempts = job.attempts + 1;
-    this.d.log.warn({ err: (err as Error).message, job: job.id, kind: job.kind, attempts }, 'timeline job failed; will retry');
+    this.d.log.warn({ err: (err as Error).message, cause: causeOf(err), job: job.id, kind: job.kind, attempts }, 'timeline job failed; will retry');
     await tx.query(
       `UPDATE timeline_jobs SET attempts = $2, last_error = $3, run_after = now() + $4 * interval '1 millisecond' WHERE id = $1`,
       [job.id, attempts, (err as Error).message.slice(0, 500), retryDelayMs(attempts)],
